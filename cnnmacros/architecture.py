@@ -1,0 +1,211 @@
+"""Validation: located YAML nodes in, a checked architecture out, every problem reported at once.
+
+The architecture still knows the line of each value, so the engine can report a problem it finds
+later (a kernel larger than its input) at the right place without looking back at the YAML.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cnnmacros.errors import ArchitectureError, Problem, layer_path
+from cnnmacros.layers import REGISTRY
+from cnnmacros.options import OptionError
+from cnnmacros.rows import Shape
+from cnnmacros.yamlnodes import YMap, YNode, YScalar, YSeq, describe, load
+
+TOP_KEYS = ("name", "description", "source", "input", "layers")
+
+
+@dataclass
+class LayerSpec:
+    """One validated layer: every option filled in (defaults included), with the lines it came from."""
+
+    index: int
+    name: str
+    type: str
+    line: int
+    options: dict[str, Any]
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.line)
+
+
+@dataclass
+class Architecture:
+    file: str
+    name: str
+    description: str
+    source: str
+    input: Shape
+    input_line: int
+    layers: list[LayerSpec]
+
+
+def suggestion(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    """`` (did you mean 'stride'?)`` when a known word is close, else nothing."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def is_symbol_name(text: str) -> bool:
+    """A size name must be a plain ASCII identifier: it becomes ``sympy.Symbol(text)``, never parsed."""
+    return text.isascii() and text.isidentifier() and not keyword.iskeyword(text)
+
+
+class _Validator:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def problem(self, line: int, path: str, message: str) -> None:
+        self.problems.append(Problem(self.file, line, path, message))
+
+    def architecture(self, root: YNode) -> Architecture | None:
+        if not isinstance(root, YMap):
+            self.problem(root.line, "", f"expected a mapping with name, input and layers at the top level, "
+                         f"got {describe(root)}")
+            return None
+        for key in root.items:
+            if key not in TOP_KEYS:
+                self.problem(root.key_lines[key], key,
+                             f"unknown key{suggestion(key, TOP_KEYS)}; expected one of {', '.join(TOP_KEYS)}")
+        for key in ("name", "input", "layers"):
+            if key not in root.items:
+                self.problem(root.line, key, "required key is missing")
+        name = self.text(root, "name")
+        description = self.text(root, "description") or ""
+        source = self.text(root, "source") or ""
+        shape = self.input(root.items["input"]) if "input" in root.items else None
+        layers = self.layers(root.items["layers"]) if "layers" in root.items else []
+        if self.problems or name is None or shape is None:
+            return None
+        return Architecture(self.file, name, description, source, shape, root.items["input"].line, layers)
+
+    def text(self, root: YMap, key: str) -> str | None:
+        node = root.items.get(key)
+        if node is None:
+            return None
+        if not (isinstance(node, YScalar) and isinstance(node.value, str) and node.value.strip()):
+            self.problem(node.line, key, f"expected a non-empty string, got {describe(node)}")
+            return None
+        return node.value
+
+    def input(self, node: YNode) -> Shape | None:
+        expected = "a list of 1 to 4 sizes, channels last ([L, C], [H, W, C] or [D, H, W, C])"
+        if not isinstance(node, YSeq) or not 1 <= len(node.items) <= 4:
+            self.problem(node.line, "input", f"expected {expected}, got {describe(node)}")
+            return None
+        sizes: list[Any] = []
+        for i, item in enumerate(node.items):
+            value = item.value if isinstance(item, YScalar) else None
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                sizes.append(value)
+            elif isinstance(value, str) and is_symbol_name(value):
+                import sympy  # only symbolic sizes need SymPy
+
+                sizes.append(sympy.Symbol(value, integer=True, positive=True))
+            else:
+                self.problem(item.line, f"input[{i}]",
+                             f"expected a positive integer or a size name (an identifier such as H), "
+                             f"got {describe(item)}")
+        return tuple(sizes) if len(sizes) == len(node.items) else None
+
+    def layers(self, node: YNode) -> list[LayerSpec]:
+        if not isinstance(node, YSeq) or not node.items:
+            self.problem(node.line, "layers", f"expected a non-empty list of layers, got {describe(node)}")
+            return []
+        specs = []
+        first_use: dict[str, tuple[int, int]] = {}
+        for index, item in enumerate(node.items):
+            spec = self.layer(index, item)
+            if spec is None:
+                continue
+            if spec.name in first_use:
+                other, line = first_use[spec.name]
+                self.problem(spec.line_of("name"), layer_path(index, spec.name, "name"),
+                             f"expected a name not used before, got {spec.name!r} (already layers[{other}], line {line})")
+            else:
+                first_use[spec.name] = (index, spec.line_of("name"))
+            specs.append(spec)
+        return specs
+
+    def layer(self, index: int, node: YNode) -> LayerSpec | None:
+        if not isinstance(node, YMap):
+            self.problem(node.line, layer_path(index, None),
+                         f"expected a mapping with name, type and options, got {describe(node)}")
+            return None
+        name_node = node.items.get("name")
+        name = None
+        before = len(self.problems)
+        if name_node is None:
+            self.problem(node.line, layer_path(index, None, "name"), "required key is missing")
+        elif isinstance(name_node, YScalar) and isinstance(name_node.value, str) and name_node.value.strip():
+            name = name_node.value
+        else:
+            self.problem(name_node.line, layer_path(index, None, "name"),
+                         f"expected a non-empty string, got {describe(name_node)}")
+        type_node = node.items.get("type")
+        kind = None
+        type_name = ""
+        if type_node is None:
+            self.problem(node.line, layer_path(index, name, "type"), "required key is missing")
+        elif isinstance(type_node, YScalar) and isinstance(type_node.value, str) and type_node.value in REGISTRY:
+            type_name = type_node.value
+            kind = REGISTRY[type_name]
+        else:
+            found = type_node.value if isinstance(type_node, YScalar) and isinstance(type_node.value, str) else ""
+            self.problem(type_node.line, layer_path(index, name, "type"),
+                         f"expected a known layer type{suggestion(found, sorted(REGISTRY))}, got {describe(type_node)}")
+        if kind is None:
+            return None
+        options: dict[str, Any] = {}
+        lines = {key: n.line for key, n in node.items.items()}
+        known = sorted(kind.options)
+        for key, value in node.items.items():
+            if key in ("name", "type"):
+                continue
+            option = kind.options.get(key)
+            if option is None:
+                keys = ", ".join(known) if known else "no options"
+                self.problem(value.line, layer_path(index, name, key),
+                             f"unknown key for {type_name}{suggestion(key, known)}; expected {keys}")
+                continue
+            try:
+                options[key] = option.validator(value)
+            except OptionError as exc:
+                self.problem(value.line, layer_path(index, name, key), str(exc))
+        for key, option in kind.options.items():
+            if key not in node.items:
+                if option.required:
+                    self.problem(node.line, layer_path(index, name, key), f"required key for {type_name} is missing")
+                else:
+                    options[key] = option.default
+        if len(self.problems) > before or name is None:
+            return None
+        return LayerSpec(index, name, type_name, node.line, options, lines)
+
+
+def validate(file: str, root: YNode) -> Architecture:
+    """A checked architecture, or an ``ArchitectureError`` with every problem in the file."""
+    validator = _Validator(file)
+    architecture = validator.architecture(root)
+    if validator.problems or architecture is None:
+        raise ArchitectureError(validator.problems)
+    return architecture
+
+
+def read(path: Path | str, display: str | None = None) -> Architecture:
+    """Load and validate one file; ``display`` is how messages name it (the path as given)."""
+    path = Path(path)
+    name = display if display is not None else str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArchitectureError([Problem(name, 1, "", f"cannot read the file: {exc.strerror}")]) from None
+    return validate(name, load(name, data))

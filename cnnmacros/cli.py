@@ -1,0 +1,96 @@
+"""The ``cnnmacros`` command: ``summary``, ``check`` and ``schema``.
+
+Bad input ends with every problem printed, one a line, and exit status 1; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from cnnmacros.errors import ArchitectureError
+
+DEFAULT_DIR = Path("architectures")
+
+
+def _files(paths: list[str]) -> list[Path]:
+    out: list[Path] = []
+    for p in [Path(x) for x in paths] or [DEFAULT_DIR]:
+        if p.is_dir():
+            out += sorted(list(p.glob("*.yaml")) + list(p.glob("*.yml")))
+        else:
+            out.append(p)
+    return out
+
+
+def summary(args: argparse.Namespace) -> int:
+    from cnnmacros.engine import summarize
+
+    result = summarize(args.file)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        from cnnmacros.text import table
+
+        print(table(result))
+    return 0
+
+
+def check(args: argparse.Namespace) -> int:
+    from cnnmacros.engine import summarize
+
+    files = _files(args.paths)
+    if not files:
+        print(f"no architecture files found in {', '.join(args.paths) or DEFAULT_DIR}", file=sys.stderr)
+        return 1
+    failed = 0
+    for path in files:
+        try:
+            summarize(path)
+        except ArchitectureError as exc:
+            failed += 1
+            print(exc, file=sys.stderr)
+    if failed:
+        print(f"{failed} of {len(files)} files have errors", file=sys.stderr)
+        return 1
+    print(f"{len(files)} files checked, all valid")
+    return 0
+
+
+def schema(args: argparse.Namespace) -> int:
+    from cnnmacros.schema import schema_text
+
+    print(schema_text(), end="")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="cnnmacros", description="Tensor sizes and parameter counts of CNNs, from formulas.")
+    sub = top.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("summary", help="per-layer table of one architecture file")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(run=summary)
+    p = sub.add_parser("check", help="validate architecture files (all of architectures/ by default)")
+    p.add_argument("paths", nargs="*")
+    p.set_defaults(run=check)
+    p = sub.add_parser("schema", help="print the JSON Schema of architecture files")
+    p.set_defaults(run=schema)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ArchitectureError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # e.g. piped into head
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Computation: a validated architecture in, one row per layer out.
+
+Shapes flow from the input through every layer in order. A problem found here (a kernel larger
+than its input, groups that do not divide the channels) is reported with the line the
+architecture kept, and the file's problems are raised together.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnnmacros.architecture import Architecture, read
+from cnnmacros.errors import ArchitectureError, Problem, layer_path
+from cnnmacros.layers import REGISTRY
+from cnnmacros.rows import Row, Summary
+
+
+def compute(architecture: Architecture) -> Summary:
+    """Every layer's row; raises ``ArchitectureError`` with all problems found."""
+    problems: list[Problem] = []
+    rows: list[Row] = []
+    shape = architecture.input
+    for layer in architecture.layers:
+        found: list[Problem] = []
+
+        def report(key: str, message: str, layer=layer, found=found) -> None:
+            found.append(Problem(architecture.file, layer.line_of(key), layer_path(layer.index, layer.name, key), message))
+
+        row = REGISTRY[layer.type].compute(layer, shape, report)
+        problems += found
+        if row is None:
+            break  # the output shape is unknown, so later layers cannot be checked
+        rows.append(row)
+        shape = row.output
+    if problems:
+        raise ArchitectureError(problems)
+    return Summary(architecture.name, architecture.file, architecture.description, architecture.source,
+                   architecture.input, rows)
+
+
+def summarize(path: Path | str, display: str | None = None) -> Summary:
+    """Read, validate and compute one architecture file."""
+    return compute(read(path, display))

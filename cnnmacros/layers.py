@@ -1,0 +1,328 @@
+"""The layer-type registry: one registered class per kind of layer.
+
+As in fvcore's handler registry, a layer type is looked up by its name. Each declares its options
+(default and validator), the formulas it uses, and how it turns an input shape into an output
+shape and counts. Adding a layer type means adding one class here and its tests.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+from cnnmacros import _compiled as compiled
+from cnnmacros.options import REQUIRED, Option, boolean, fraction, integer, number, per_axis
+from cnnmacros.rows import Condition, Row, Shape, Size, Step, format_shape, is_number, product
+
+if TYPE_CHECKING:
+    from cnnmacros.architecture import LayerSpec
+
+Report = Callable[[str, str], None]
+"""``report(key, message)`` records a problem with one key of the layer being computed."""
+
+REGISTRY: dict[str, LayerKind] = {}
+
+AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+KERNEL_SYMBOLS = {1: ("K_w",), 2: ("K_h", "K_w"), 3: ("K_d", "K_h", "K_w")}
+LAYOUTS = {1: "[L, C]", 2: "[H, W, C]", 3: "[D, H, W, C]"}
+
+
+def register(kind: LayerKind) -> LayerKind:
+    """Adds ``kind`` under its type name; a name may be registered once."""
+    if kind.type_name in REGISTRY:
+        raise ValueError(f"layer type {kind.type_name!r} is registered twice")
+    REGISTRY[kind.type_name] = kind
+    return kind
+
+
+class LayerKind:
+    """Base of every layer type: declared options, formulas used, and the computation."""
+
+    type_name: str
+    summary: str
+    options: dict[str, Option]
+    formulas: ClassVar[tuple[str, ...]] = ()
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        """The layer's row, or None when its output shape cannot be known (after a report)."""
+        raise NotImplementedError
+
+    def row(self, layer: LayerSpec, shape: Shape, output: Shape, **counts: Any) -> Row:
+        return Row(layer.index, layer.name, layer.type, layer.line, shape, output, **counts)
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _spatial_steps(axes: tuple[str, ...], label: str, entries: list[tuple[str, dict[str, Size], Size]]) -> list[Step]:
+    """One step per distinct set of inputs, so a square kernel on a square input is shown once."""
+    groups: dict[tuple[str, tuple[tuple[str, Any], ...]], list[str]] = {}
+    results: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[dict[str, Size], Size]] = {}
+    for axis, (formula, values, result) in zip(axes, entries):
+        key = (formula, tuple(values.items()))
+        groups.setdefault(key, []).append(axis)
+        results[key] = (values, result)
+    return [
+        Step(f"{label} along {_join(names)}", key[0], results[key][0], results[key][1])
+        for key, names in groups.items()
+    ]
+
+
+class Spatial(LayerKind):
+    """Layers that slide a window over 1, 2 or 3 spatial axes: they need a matching input."""
+
+    rank: int
+
+    def spatial_input(self, shape: Shape, report: Report) -> bool:
+        if len(shape) != self.rank + 1:
+            report(
+                "type",
+                f"expected an input with {self.rank} spatial axes and channels ({LAYOUTS[self.rank]}) "
+                f"for {self.type_name}, got {format_shape(shape)}",
+            )
+            return False
+        return True
+
+
+class Conv(Spatial):
+    formulas = ("conv_output_size", "conv_output_size_d1", "conv_output_size_same", "conv_biases")
+
+    def __init__(self, rank: int) -> None:
+        self.rank = rank
+        self.type_name = f"conv{rank}d"
+        self.summary = f"{rank}D convolution"
+        self.formulas = (*Conv.formulas, f"conv{rank}d_weights", f"conv{rank}d_params")
+        self.options = {
+            "filters": Option(REQUIRED, integer(1), "number of kernels, which is the number of output channels"),
+            "kernel": Option(REQUIRED, per_axis(1, rank), "kernel size, one for every axis or one per axis"),
+            "stride": Option(1, per_axis(1, rank), "stride"),
+            "padding": Option(0, per_axis(0, rank, ("valid", "same")), "zeros added to each side"),
+            "dilation": Option(1, per_axis(1, rank), "spacing between kernel taps"),
+            "groups": Option(1, integer(1), "channel groups; must divide input and output channels"),
+            "bias": Option(True, boolean(), "whether each kernel has a bias"),
+        }
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        if not self.spatial_input(shape, report):
+            return None
+        o = layer.options
+        rank, c_in, filters, groups = self.rank, shape[-1], o["filters"], o["groups"]
+        kernel, stride, dilation = (_axes(o[k], rank) for k in ("kernel", "stride", "dilation"))
+        padding = o["padding"]
+        if padding == "valid":
+            padding = (0,) * rank
+        if is_number(c_in) and c_in % groups:
+            report("groups", f"expected a divisor of the {c_in} input channels, got {groups}")
+        if filters % groups:
+            report("groups", f"expected a divisor of filters ({filters}), got {groups}")
+        if padding == "same" and any(s != 1 for s in stride):
+            report("padding", f"expected stride 1 with 'same' padding (PyTorch's rule), got stride {_show(stride)}")
+            return None
+        out: list[Size] = []
+        entries = []
+        for axis, i, k, s, d, p in zip(AXES[rank], shape[:-1], kernel, stride, dilation, _axes(padding, rank)):
+            if padding == "same":
+                size, formula, values = compiled.conv_output_size_same(i), "conv_output_size_same", {"I": i}
+            elif d == 1:
+                values = {"I": i, "K": k, "S": s, "P": p}
+                size, formula = compiled.conv_output_size_d1(**values), "conv_output_size_d1"
+            else:
+                values = {"I": i, "K": k, "S": s, "P": p, "D": d}
+                size, formula = compiled.conv_output_size(**values), "conv_output_size"
+            if is_number(size) and size < 1:
+                extent = d * (k - 1) + 1
+                what = f"a dilated extent of {extent}" if d != 1 else f"{k}"
+                report("kernel", f"expected a kernel that fits the padded input along {axis} "
+                       f"({i} + 2x{p} = {i + 2 * p}), got {what}")
+                return None
+            out.append(size)
+            entries.append((formula, values, size))
+        steps = _spatial_steps(AXES[rank], "output size", entries)
+        kvalues = dict(zip(KERNEL_SYMBOLS[rank], kernel))
+        cvalues = {**kvalues, "C_in": c_in, "G": groups, "C_out": filters}
+        weights = getattr(compiled, f"conv{rank}d_weights")(**cvalues)
+        steps.append(Step("weights", f"conv{rank}d_weights", cvalues, weights))
+        biases: Size = 0
+        if o["bias"]:
+            biases = compiled.conv_biases(filters)
+            steps.append(Step("biases", "conv_biases", {"C_out": filters}, biases))
+            steps.append(Step("parameters", f"conv{rank}d_params", cvalues,
+                              getattr(compiled, f"conv{rank}d_params")(**cvalues)))
+        return self.row(layer, shape, (*out, filters), weights=weights, biases=biases, steps=steps)
+
+
+class Pool(Spatial):
+    formulas = ("pool_output_size", "pool_output_size_ceil")
+
+    def __init__(self, mode: str, rank: int) -> None:
+        self.rank = rank
+        self.type_name = f"{mode}pool{rank}d"
+        self.summary = f"{rank}D {'max' if mode == 'max' else 'average'} pooling"
+        self.options = {
+            "pool": Option(REQUIRED, per_axis(1, rank), "window size"),
+            "stride": Option(None, per_axis(1, rank), "stride; defaults to the window size"),
+            "padding": Option(0, per_axis(0, rank), "padding on each side; at most half the window"),
+            "ceil_mode": Option(False, boolean(), "round the output size up instead of down"),
+        }
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        if not self.spatial_input(shape, report):
+            return None
+        o = layer.options
+        rank = self.rank
+        pool = _axes(o["pool"], rank)
+        stride = pool if o["stride"] is None else _axes(o["stride"], rank)
+        padding = _axes(o["padding"], rank)
+        ceil = o["ceil_mode"]
+        formula = "pool_output_size_ceil" if ceil else "pool_output_size"
+        function = getattr(compiled, formula)
+        out: list[Size] = []
+        entries = []
+        for axis, i, k, s, p in zip(AXES[rank], shape[:-1], pool, stride, padding):
+            if p > k // 2:
+                report("padding", f"expected at most half the pool window ({k // 2} for a window of {k}), got {p}")
+                return None
+            values = {"I": i, "K": k, "S": s, "P": p}
+            try:
+                size = function(**values)
+            except TypeError:  # SymPy cannot decide the ceil-mode rule for a symbolic size
+                report("ceil_mode", "expected false with a symbolic input size (the ceil-mode rule "
+                       f"compares sizes, and {i} is not a number), got true")
+                return None
+            if is_number(size) and size < 1:
+                report("pool", f"expected a window that fits the padded input along {axis} "
+                       f"({i} + 2x{p} = {i + 2 * p}), got {k}")
+                return None
+            out.append(size)
+            entries.append((formula, values, size))
+        steps = _spatial_steps(AXES[rank], "output size", entries)
+        return self.row(layer, shape, (*out, shape[-1]), steps=steps)
+
+
+class BatchNorm(LayerKind):
+    type_name = "batchnorm"
+    summary = "batch normalization over the channel axis (the last one), any rank"
+    formulas = ("batchnorm_trainable", "batchnorm_non_trainable")
+    options: dict[str, Option] = {}
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        c = shape[-1]
+        trainable = compiled.batchnorm_trainable(c)
+        statistics = compiled.batchnorm_non_trainable(c)
+        steps = [
+            Step("trainable parameters (gamma and beta)", "batchnorm_trainable", {"C": c}, trainable),
+            Step("non-trainable statistics (running mean and variance)", "batchnorm_non_trainable", {"C": c}, statistics),
+        ]
+        # gamma is the per-channel weight and beta the per-channel bias, as PyTorch names them
+        return self.row(layer, shape, shape, weights=c, biases=c, non_trainable=statistics, steps=steps)
+
+
+def _flatten_steps(shape: Shape, units: Size) -> list[Step]:
+    if len(shape) == 3:
+        values = dict(zip(("H", "W", "C"), shape))
+        return [Step("units after flattening", "flatten_units", values, compiled.flatten_units(**values))]
+    return []
+
+
+class Dense(LayerKind):
+    type_name = "dense"
+    summary = "fully connected layer; a multi-axis input is flattened first"
+    formulas = ("dense_weights", "dense_biases", "dense_params", "dense_after_conv_weights", "flatten_units")
+    options = {
+        "units": Option(REQUIRED, integer(1), "number of units (neurons)"),
+        "bias": Option(True, boolean(), "whether each unit has a bias"),
+        "inputs": Option(None, integer(1), "declared number of input units, checked against the input"),
+    }
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        o = layer.options
+        units, declared = o["units"], o["inputs"]
+        received = product(shape)
+        conditions = []
+        n = received
+        if declared is not None:
+            if is_number(received):
+                if received != declared:
+                    report("inputs", f"expected the {received} units the layer receives "
+                           f"({format_shape(shape)}), got {declared}")
+            else:
+                conditions.append(Condition("declared inputs", received, declared))
+                n = declared
+        steps: list[Step] = []
+        if len(shape) == 3 and shape[0] == shape[1] and n is received:
+            values = {"O": shape[0], "C": shape[2], "F": units}
+            weights = compiled.dense_after_conv_weights(**values)
+            steps.append(Step("weights", "dense_after_conv_weights", values, weights))
+        else:
+            if n is received:
+                steps += _flatten_steps(shape, received)
+            weights = compiled.dense_weights(N=n, F=units)
+            steps.append(Step("weights", "dense_weights", {"N": n, "F": units}, weights))
+        biases: Size = 0
+        if o["bias"]:
+            biases = compiled.dense_biases(units)
+            steps.append(Step("biases", "dense_biases", {"F": units}, biases))
+            steps.append(Step("parameters", "dense_params", {"N": n, "F": units}, compiled.dense_params(N=n, F=units)))
+        return self.row(layer, shape, (units,), weights=weights, biases=biases, steps=steps, conditions=conditions)
+
+
+class Flatten(LayerKind):
+    type_name = "flatten"
+    summary = "flattens every axis into one vector"
+    formulas = ("flatten_units",)
+    options: dict[str, Option] = {}
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        units = product(shape)
+        return self.row(layer, shape, (units,), steps=_flatten_steps(shape, units))
+
+
+class ShapeKeeping(LayerKind):
+    """Layers without parameters whose output has the input's shape."""
+
+    def __init__(self, type_name: str, summary: str, options: dict[str, Option] | None = None) -> None:
+        self.type_name = type_name
+        self.summary = summary
+        self.options = options or {}
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        return self.row(layer, shape, shape)
+
+
+def _axes(value: Any, rank: int) -> tuple[Any, ...]:
+    return value if isinstance(value, tuple) else (value,) * rank
+
+
+def _show(values: tuple[Any, ...]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else "[" + ", ".join(map(str, values)) + "]"
+
+
+for _rank in (1, 2, 3):
+    register(Conv(_rank))
+for _mode in ("max", "avg"):
+    for _rank in (1, 2, 3):
+        register(Pool(_mode, _rank))
+register(BatchNorm())
+register(Dense())
+register(Flatten())
+register(ShapeKeeping("dropout", "dropout; no parameters", {"rate": Option(0.5, fraction(), "share of units dropped in training")}))
+register(ShapeKeeping("lrn", "local response normalization across channels; no parameters", {
+    "size": Option(5, integer(1), "number of neighbouring channels"),
+    "alpha": Option(0.0001, number(), "scale"),
+    "beta": Option(0.75, number(), "exponent"),
+    "k": Option(1.0, number(), "additive constant"),
+}))
+for _name, _words in {
+    "relu": "rectified linear unit",
+    "relu6": "rectified linear unit capped at 6",
+    "leaky_relu": "leaky rectified linear unit",
+    "elu": "exponential linear unit",
+    "selu": "scaled exponential linear unit",
+    "gelu": "Gaussian error linear unit",
+    "silu": "sigmoid linear unit (swish)",
+    "sigmoid": "logistic sigmoid",
+    "tanh": "hyperbolic tangent",
+    "softmax": "softmax over the last axis",
+}.items():
+    options = {"negative_slope": Option(0.01, number(), "slope for negative inputs")} if _name == "leaky_relu" else {}
+    register(ShapeKeeping(_name, f"{_words}; no parameters", options))

@@ -1,0 +1,142 @@
+"""Declared layer options: each has a default and a validator, as pymdown-extensions declares its.
+
+A validator takes the located YAML value and returns the Python value, or raises ``OptionError``
+with the words "expected ..., got ...". Validators also describe themselves for the JSON Schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from cnnmacros.yamlnodes import YNode, YScalar, YSeq, describe
+
+REQUIRED: Any = object()
+
+
+class OptionError(ValueError):
+    """A value that does not fit its option."""
+
+
+@dataclass(frozen=True)
+class Validator:
+    """Checks a value; ``schema`` is its JSON Schema, ``expected`` its words in messages."""
+
+    check: Callable[[YNode], Any]
+    expected: str
+    schema: dict[str, Any]
+
+    def __call__(self, node: YNode) -> Any:
+        return self.check(node)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One key a layer type accepts."""
+
+    default: Any
+    validator: Validator
+    help: str
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+def _fail(expected: str, node: YNode) -> OptionError:
+    return OptionError(f"expected {expected}, got {describe(node)}")
+
+
+def _is_int(node: YNode) -> bool:
+    return isinstance(node, YScalar) and isinstance(node.value, int) and not isinstance(node.value, bool)
+
+
+def integer(minimum: int) -> Validator:
+    """An integer of at least ``minimum`` (1: positive, 0: non-negative)."""
+    expected = "a positive integer" if minimum == 1 else "a non-negative integer"
+
+    def check(node: YNode) -> int:
+        if not _is_int(node) or node.value < minimum:  # type: ignore[attr-defined]
+            raise _fail(expected, node)
+        return node.value  # type: ignore[attr-defined]
+
+    return Validator(check, expected, {"type": "integer", "minimum": minimum})
+
+
+def per_axis(minimum: int, rank: int, words: tuple[str, ...] = ()) -> Validator:
+    """One integer for every spatial axis, or a list of ``rank`` of them; ``words`` also allowed."""
+    single = integer(minimum)
+    noun = "positive integer" if minimum == 1 else "non-negative integer"
+    expected = f"a {noun} or a list of {rank} {noun}s"
+    if words:
+        expected += ", or " + " or ".join(repr(w) for w in words)
+
+    def check(node: YNode) -> Any:
+        if isinstance(node, YScalar) and isinstance(node.value, str) and node.value in words:
+            return node.value
+        if isinstance(node, YSeq):
+            if len(node.items) != rank:
+                raise OptionError(
+                    f"expected {rank} values, one per spatial axis, got {len(node.items)}: {describe(node)}"
+                )
+            values = []
+            for item in node.items:
+                if not _is_int(item) or item.value < minimum:  # type: ignore[attr-defined]
+                    raise _fail(expected, node)
+                values.append(item.value)  # type: ignore[attr-defined]
+            return tuple(values)
+        try:
+            return (single(node),) * rank
+        except OptionError:
+            raise _fail(expected, node) from None
+
+    any_of: list[dict[str, Any]] = [
+        {"type": "integer", "minimum": minimum},
+        {"type": "array", "items": {"type": "integer", "minimum": minimum}, "minItems": rank, "maxItems": rank},
+    ]
+    if words:
+        any_of.append({"enum": list(words)})
+    return Validator(check, expected, {"anyOf": any_of})
+
+
+def boolean() -> Validator:
+    def check(node: YNode) -> bool:
+        if not (isinstance(node, YScalar) and isinstance(node.value, bool)):
+            raise _fail("true or false", node)
+        return node.value
+
+    return Validator(check, "true or false", {"type": "boolean"})
+
+
+def fraction() -> Validator:
+    """A number from 0 up to (not including) 1, such as a dropout rate."""
+    expected = "a number from 0 up to 1"
+
+    def check(node: YNode) -> float:
+        ok = isinstance(node, YScalar) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+        if not ok or not 0 <= node.value < 1:  # type: ignore[attr-defined]
+            raise _fail(expected, node)
+        return node.value  # type: ignore[attr-defined]
+
+    return Validator(check, expected, {"type": "number", "minimum": 0, "exclusiveMaximum": 1})
+
+
+def number() -> Validator:
+    """Any real number (hyperparameters that do not change a size or a count)."""
+
+    def check(node: YNode) -> float:
+        ok = isinstance(node, YScalar) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+        if not ok:
+            raise _fail("a number", node)
+        return node.value  # type: ignore[attr-defined]
+
+    return Validator(check, "a number", {"type": "number"})
+
+
+def text() -> Validator:
+    def check(node: YNode) -> str:
+        if not (isinstance(node, YScalar) and isinstance(node.value, str) and node.value.strip()):
+            raise _fail("a non-empty string", node)
+        return node.value
+
+    return Validator(check, "a non-empty string", {"type": "string", "minLength": 1})

@@ -1,0 +1,190 @@
+"""Safe YAML loading that keeps the line of every value.
+
+Architecture files are untrusted. The text is composed with PyYAML's safe composer (no object is
+ever constructed from a tag), every tag is checked against the plain YAML types, aliases are
+expanded under a node budget (a "billion laughs" file fails at once), and each value remembers its
+line so that errors can name it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from cnnmacros.errors import ArchitectureError, Problem
+
+try:  # the C composer is several times faster when libyaml is present
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_NODES = 100_000
+_YAML = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_YAML + t for t in ("null", "bool", "int", "float", "str", "timestamp")}
+_MAP = _YAML + "map"
+_SEQ = _YAML + "seq"
+_MERGE = _YAML + "merge"
+
+
+@dataclass
+class YNode:
+    """A YAML value and the (1-based) line it starts on."""
+
+    line: int
+
+
+@dataclass
+class YScalar(YNode):
+    value: Any
+    text: str
+
+
+@dataclass
+class YSeq(YNode):
+    items: list[YNode] = field(default_factory=list)
+
+
+@dataclass
+class YMap(YNode):
+    """Keys are the keys' text; ``key_lines`` says where each key stands."""
+
+    items: dict[str, YNode] = field(default_factory=dict)
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+
+def describe(node: YNode) -> str:
+    """How a found value is quoted in a message: as the author wrote it."""
+    if isinstance(node, YMap):
+        return "a mapping"
+    if isinstance(node, YSeq):
+        return "a list [" + ", ".join(describe(i) for i in node.items) + "]"
+    assert isinstance(node, YScalar)
+    value = node.value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return node.text
+    if isinstance(value, str):
+        return repr(value) if value else "an empty string"
+    return repr(node.text)
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag[len(_YAML) :] if tag.startswith(_YAML) else tag
+
+
+class _Converter:
+    """Walks composed nodes into Y-nodes, collecting every problem it meets."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.budget = MAX_NODES
+        self.constructor = yaml.SafeLoader("")
+
+    def problem(self, node: yaml.Node, message: str) -> None:
+        self.problems.append(Problem(self.file, node.start_mark.line + 1, "", message))
+
+    def convert(self, node: yaml.Node) -> YNode:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooLarge(node)
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag not in _SCALAR_TAGS:
+                self.problem(node, f"YAML tag {_tag_name(node.tag)} is not allowed: "
+                             "expected plain values, lists and mappings")
+                return YScalar(line, None, node.value)
+            value = self.constructor.construct_object(node)
+            return YScalar(line, value, node.value)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                self.problem(node, f"YAML tag {_tag_name(node.tag)} is not allowed: expected a plain list")
+            return YSeq(line, [self.convert(item) for item in node.value])
+        assert isinstance(node, yaml.MappingNode)
+        if node.tag != _MAP:
+            self.problem(node, f"YAML tag {_tag_name(node.tag)} is not allowed: expected a plain mapping")
+        out = YMap(line)
+        merged: list[YMap] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merged += self._merge_sources(value_node)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problem(key_node, "expected a plain key, got a list or mapping as a key")
+                continue
+            key = key_node.value
+            if key in out.items:
+                self.problem(key_node, f"duplicate key {key!r} (first at line {out.key_lines[key]})")
+                continue
+            out.key_lines[key] = key_node.start_mark.line + 1
+            out.items[key] = self.convert(value_node)
+        for source in merged:  # explicit keys win over merged ones, as YAML's merge key says
+            for key, value in source.items.items():
+                if key not in out.items:
+                    out.items[key] = value
+                    out.key_lines[key] = source.key_lines[key]
+        return out
+
+    def _merge_sources(self, node: yaml.Node) -> list[YMap]:
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        out = []
+        for source in sources:
+            converted = self.convert(source)
+            if isinstance(converted, YMap):
+                out.append(converted)
+            else:
+                self.problem(source, "expected a mapping to merge with <<")
+        return out
+
+
+class _TooLarge(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.node = node
+
+
+def _utf8(file: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start]
+        raise ArchitectureError(
+            [Problem(file, line, "", f"expected UTF-8 text, got byte 0x{byte:02x} at column {column}")]
+        ) from None
+
+
+def load(file: str, data: bytes) -> YNode:
+    """Parse ``data`` (the bytes of ``file``) into located nodes, or raise ``ArchitectureError``."""
+    text = _utf8(file, data)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        what = " ".join(filter(None, [exc.context, exc.problem]))
+        raise ArchitectureError([Problem(file, line, "", f"YAML syntax error: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise ArchitectureError([Problem(file, 1, "", f"YAML syntax error: {exc}")]) from None
+    if root is None:
+        raise ArchitectureError(
+            [Problem(file, 1, "", "file is empty: expected a mapping with name, input and layers")]
+        )
+    converter = _Converter(file)
+    try:
+        tree = converter.convert(root)
+    except _TooLarge as exc:
+        raise ArchitectureError(
+            [Problem(file, exc.node.start_mark.line + 1, "",
+                     f"document expands to more than {MAX_NODES:,} values (nested YAML aliases?)")]
+        ) from None
+    if converter.problems:
+        raise ArchitectureError(converter.problems)
+    return tree
