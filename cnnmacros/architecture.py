@@ -68,13 +68,17 @@ class _Validator:
 
     def architecture(self, root: YNode) -> Architecture | None:
         if not isinstance(root, YMap):
-            self.problem(root.line, "", f"expected a mapping with name, input and layers at the top level, "
-                         f"got {describe(root)}")
+            self.problem(
+                root.line, "", f"expected a mapping with name, input and layers at the top level, got {describe(root)}"
+            )
             return None
         for key in root.items:
             if key not in TOP_KEYS:
-                self.problem(root.key_lines[key], key,
-                             f"unknown key{suggestion(key, TOP_KEYS)}; expected one of {', '.join(TOP_KEYS)}")
+                self.problem(
+                    root.key_lines[key],
+                    key,
+                    f"unknown key{suggestion(key, TOP_KEYS)}; expected one of {', '.join(TOP_KEYS)}",
+                )
         for key in ("name", "input", "layers"):
             if key not in root.items:
                 self.problem(root.line, key, "required key is missing")
@@ -111,9 +115,11 @@ class _Validator:
 
                 sizes.append(sympy.Symbol(value, integer=True, positive=True))
             else:
-                self.problem(item.line, f"input[{i}]",
-                             f"expected a positive integer or a size name (an identifier such as H), "
-                             f"got {describe(item)}")
+                self.problem(
+                    item.line,
+                    f"input[{i}]",
+                    f"expected a positive integer or a size name (an identifier such as H), got {describe(item)}",
+                )
         return tuple(sizes) if len(sizes) == len(node.items) else None
 
     def layers(self, node: YNode) -> list[LayerSpec]:
@@ -128,8 +134,11 @@ class _Validator:
                 continue
             if spec.name in first_use:
                 other, line = first_use[spec.name]
-                self.problem(spec.line_of("name"), layer_path(index, spec.name, "name"),
-                             f"expected a name not used before, got {spec.name!r} (already layers[{other}], line {line})")
+                self.problem(
+                    spec.line_of("name"),
+                    layer_path(index, spec.name, "name"),
+                    f"expected a name not used before, got {spec.name!r} (already layers[{other}], line {line})",
+                )
             else:
                 first_use[spec.name] = (index, spec.line_of("name"))
             specs.append(spec)
@@ -137,8 +146,11 @@ class _Validator:
 
     def layer(self, index: int, node: YNode) -> LayerSpec | None:
         if not isinstance(node, YMap):
-            self.problem(node.line, layer_path(index, None),
-                         f"expected a mapping with name, type and options, got {describe(node)}")
+            self.problem(
+                node.line,
+                layer_path(index, None),
+                f"expected a mapping with name, type and options, got {describe(node)}",
+            )
             return None
         name_node = node.items.get("name")
         name = None
@@ -148,8 +160,11 @@ class _Validator:
         elif isinstance(name_node, YScalar) and isinstance(name_node.value, str) and name_node.value.strip():
             name = name_node.value
         else:
-            self.problem(name_node.line, layer_path(index, None, "name"),
-                         f"expected a non-empty string, got {describe(name_node)}")
+            self.problem(
+                name_node.line,
+                layer_path(index, None, "name"),
+                f"expected a non-empty string, got {describe(name_node)}",
+            )
         type_node = node.items.get("type")
         kind = None
         type_name = ""
@@ -160,8 +175,11 @@ class _Validator:
             kind = REGISTRY[type_name]
         else:
             found = type_node.value if isinstance(type_node, YScalar) and isinstance(type_node.value, str) else ""
-            self.problem(type_node.line, layer_path(index, name, "type"),
-                         f"expected a known layer type{suggestion(found, sorted(REGISTRY))}, got {describe(type_node)}")
+            self.problem(
+                type_node.line,
+                layer_path(index, name, "type"),
+                f"expected a known layer type{suggestion(found, sorted(REGISTRY))}, got {describe(type_node)}",
+            )
         if kind is None:
             return None
         options: dict[str, Any] = {}
@@ -173,8 +191,11 @@ class _Validator:
             option = kind.options.get(key)
             if option is None:
                 keys = ", ".join(known) if known else "no options"
-                self.problem(value.line, layer_path(index, name, key),
-                             f"unknown key for {type_name}{suggestion(key, known)}; expected {keys}")
+                self.problem(
+                    value.line,
+                    layer_path(index, name, key),
+                    f"unknown key for {type_name}{suggestion(key, known)}; expected {keys}",
+                )
                 continue
             try:
                 options[key] = option.validator(value)

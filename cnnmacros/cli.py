@@ -67,7 +67,9 @@ def schema(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="cnnmacros", description="Tensor sizes and parameter counts of CNNs, from formulas.")
+    top = argparse.ArgumentParser(
+        prog="cnnmacros", description="Tensor sizes and parameter counts of CNNs, from formulas."
+    )
     sub = top.add_subparsers(dest="command", required=True)
     p = sub.add_parser("summary", help="per-layer table of one architecture file")
     p.add_argument("file")

@@ -24,7 +24,9 @@ def compute(architecture: Architecture) -> Summary:
         found: list[Problem] = []
 
         def report(key: str, message: str, layer=layer, found=found) -> None:
-            found.append(Problem(architecture.file, layer.line_of(key), layer_path(layer.index, layer.name, key), message))
+            found.append(
+                Problem(architecture.file, layer.line_of(key), layer_path(layer.index, layer.name, key), message)
+            )
 
         row = REGISTRY[layer.type].compute(layer, shape, report)
         problems += found
@@ -34,8 +36,9 @@ def compute(architecture: Architecture) -> Summary:
         shape = row.output
     if problems:
         raise ArchitectureError(problems)
-    return Summary(architecture.name, architecture.file, architecture.description, architecture.source,
-                   architecture.input, rows)
+    return Summary(
+        architecture.name, architecture.file, architecture.description, architecture.source, architecture.input, rows
+    )
 
 
 def summarize(path: Path | str, display: str | None = None) -> Summary:

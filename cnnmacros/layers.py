@@ -7,7 +7,8 @@ shape and counts. Adding a layer type means adding one class here and its tests.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cnnmacros import _compiled as compiled
 from cnnmacros.options import REQUIRED, Option, boolean, fraction, integer, number, per_axis
@@ -63,8 +64,7 @@ def _spatial_steps(axes: tuple[str, ...], label: str, entries: list[tuple[str, d
         groups.setdefault(key, []).append(axis)
         results[key] = (values, result)
     return [
-        Step(f"{label} along {_join(names)}", key[0], results[key][0], results[key][1])
-        for key, names in groups.items()
+        Step(f"{label} along {_join(names)}", key[0], results[key][0], results[key][1]) for key, names in groups.items()
     ]
 
 
@@ -132,8 +132,11 @@ class Conv(Spatial):
             if is_number(size) and size < 1:
                 extent = d * (k - 1) + 1
                 what = f"a dilated extent of {extent}" if d != 1 else f"{k}"
-                report("kernel", f"expected a kernel that fits the padded input along {axis} "
-                       f"({i} + 2x{p} = {i + 2 * p}), got {what}")
+                report(
+                    "kernel",
+                    f"expected a kernel that fits the padded input along {axis} "
+                    f"({i} + 2x{p} = {i + 2 * p}), got {what}",
+                )
                 return None
             out.append(size)
             entries.append((formula, values, size))
@@ -146,8 +149,9 @@ class Conv(Spatial):
         if o["bias"]:
             biases = compiled.conv_biases(filters)
             steps.append(Step("biases", "conv_biases", {"C_out": filters}, biases))
-            steps.append(Step("parameters", f"conv{rank}d_params", cvalues,
-                              getattr(compiled, f"conv{rank}d_params")(**cvalues)))
+            steps.append(
+                Step("parameters", f"conv{rank}d_params", cvalues, getattr(compiled, f"conv{rank}d_params")(**cvalues))
+            )
         return self.row(layer, shape, (*out, filters), weights=weights, biases=biases, steps=steps)
 
 
@@ -186,12 +190,17 @@ class Pool(Spatial):
             try:
                 size = function(**values)
             except TypeError:  # SymPy cannot decide the ceil-mode rule for a symbolic size
-                report("ceil_mode", "expected false with a symbolic input size (the ceil-mode rule "
-                       f"compares sizes, and {i} is not a number), got true")
+                report(
+                    "ceil_mode",
+                    "expected false with a symbolic input size (the ceil-mode rule "
+                    f"compares sizes, and {i} is not a number), got true",
+                )
                 return None
             if is_number(size) and size < 1:
-                report("pool", f"expected a window that fits the padded input along {axis} "
-                       f"({i} + 2x{p} = {i + 2 * p}), got {k}")
+                report(
+                    "pool",
+                    f"expected a window that fits the padded input along {axis} ({i} + 2x{p} = {i + 2 * p}), got {k}",
+                )
                 return None
             out.append(size)
             entries.append((formula, values, size))
@@ -211,7 +220,9 @@ class BatchNorm(LayerKind):
         statistics = compiled.batchnorm_non_trainable(c)
         steps = [
             Step("trainable parameters (gamma and beta)", "batchnorm_trainable", {"C": c}, trainable),
-            Step("non-trainable statistics (running mean and variance)", "batchnorm_non_trainable", {"C": c}, statistics),
+            Step(
+                "non-trainable statistics (running mean and variance)", "batchnorm_non_trainable", {"C": c}, statistics
+            ),
         ]
         # gamma is the per-channel weight and beta the per-channel bias, as PyTorch names them
         return self.row(layer, shape, shape, weights=c, biases=c, non_trainable=statistics, steps=steps)
@@ -243,8 +254,10 @@ class Dense(LayerKind):
         if declared is not None:
             if is_number(received):
                 if received != declared:
-                    report("inputs", f"expected the {received} units the layer receives "
-                           f"({format_shape(shape)}), got {declared}")
+                    report(
+                        "inputs",
+                        f"expected the {received} units the layer receives ({format_shape(shape)}), got {declared}",
+                    )
             else:
                 conditions.append(Condition("declared inputs", received, declared))
                 n = declared
@@ -305,13 +318,23 @@ for _mode in ("max", "avg"):
 register(BatchNorm())
 register(Dense())
 register(Flatten())
-register(ShapeKeeping("dropout", "dropout; no parameters", {"rate": Option(0.5, fraction(), "share of units dropped in training")}))
-register(ShapeKeeping("lrn", "local response normalization across channels; no parameters", {
-    "size": Option(5, integer(1), "number of neighbouring channels"),
-    "alpha": Option(0.0001, number(), "scale"),
-    "beta": Option(0.75, number(), "exponent"),
-    "k": Option(1.0, number(), "additive constant"),
-}))
+register(
+    ShapeKeeping(
+        "dropout", "dropout; no parameters", {"rate": Option(0.5, fraction(), "share of units dropped in training")}
+    )
+)
+register(
+    ShapeKeeping(
+        "lrn",
+        "local response normalization across channels; no parameters",
+        {
+            "size": Option(5, integer(1), "number of neighbouring channels"),
+            "alpha": Option(0.0001, number(), "scale"),
+            "beta": Option(0.75, number(), "exponent"),
+            "k": Option(1.0, number(), "additive constant"),
+        },
+    )
+)
 for _name, _words in {
     "relu": "rectified linear unit",
     "relu6": "rectified linear unit capped at 6",

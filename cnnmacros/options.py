@@ -6,8 +6,9 @@ with the words "expected ..., got ...". Validators also describe themselves for 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from cnnmacros.yamlnodes import YNode, YScalar, YSeq, describe
 
@@ -82,13 +83,12 @@ def per_axis(minimum: int, rank: int, words: tuple[str, ...] = ()) -> Validator:
             values = []
             for item in node.items:
                 if not _is_int(item) or item.value < minimum:  # type: ignore[attr-defined]
-                    raise _fail(expected, node)
+                    raise _fail(f"a {noun} in every position", node)
                 values.append(item.value)  # type: ignore[attr-defined]
             return tuple(values)
-        try:
+        if _is_int(node):  # the right kind of value, out of range: say so plainly
             return (single(node),) * rank
-        except OptionError:
-            raise _fail(expected, node) from None
+        raise _fail(expected, node)
 
     any_of: list[dict[str, Any]] = [
         {"type": "integer", "minimum": minimum},

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
-Size = Union[int, Any]  # int, or a sympy.Expr for symbolic input sizes
+Size = int | Any  # int, or a sympy.Expr for symbolic input sizes
 Shape = tuple[Size, ...]
 
 

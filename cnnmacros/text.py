@@ -29,7 +29,9 @@ def table(summary: Summary) -> str:
     out.append(f"Parameters (weights and biases): {count(trainable)}")
     out.append(f"Trainable: {count(trainable)}")
     out.append(f"Non-trainable (batch-norm running statistics): {count(summary.total_non_trainable)}")
-    out.append(f"Total as Keras counts it (trainable + non-trainable): {count(trainable + summary.total_non_trainable)}")
+    out.append(
+        f"Total as Keras counts it (trainable + non-trainable): {count(trainable + summary.total_non_trainable)}"
+    )
     conditions = [(r.name, c) for r in summary.rows for c in r.conditions]
     if conditions:
         out.append("Conditions on the input size:")

@@ -59,7 +59,8 @@ def describe(node: YNode) -> str:
     if isinstance(node, YMap):
         return "a mapping"
     if isinstance(node, YSeq):
-        return "a list [" + ", ".join(describe(i) for i in node.items) + "]"
+        items = [describe(i) for i in node.items[:8]]
+        return "[" + ", ".join(items) + (", ..." if len(node.items) > 8 else "") + "]"
     assert isinstance(node, YScalar)
     value = node.value
     if value is None:
@@ -86,43 +87,51 @@ class _Converter:
         self.budget = MAX_NODES
         self.constructor = yaml.SafeLoader("")
 
-    def problem(self, node: yaml.Node, message: str) -> None:
-        self.problems.append(Problem(self.file, node.start_mark.line + 1, "", message))
+    def problem(self, node: yaml.Node, path: str, message: str) -> None:
+        self.problems.append(Problem(self.file, node.start_mark.line + 1, path, message))
 
-    def convert(self, node: yaml.Node) -> YNode:
+    def tag_problem(self, node: yaml.Node, path: str) -> None:
+        self.problem(
+            node,
+            path,
+            f"YAML tag {_tag_name(node.tag)} is not allowed: architecture files "
+            "hold only plain values, lists and mappings",
+        )
+
+    def convert(self, node: yaml.Node, path: str = "") -> YNode:
         self.budget -= 1
         if self.budget < 0:
-            raise _TooLarge(node)
+            raise _TooLargeError(node)
         line = node.start_mark.line + 1
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in _SCALAR_TAGS:
-                self.problem(node, f"YAML tag {_tag_name(node.tag)} is not allowed: "
-                             "expected plain values, lists and mappings")
+                self.tag_problem(node, path)
                 return YScalar(line, None, node.value)
             value = self.constructor.construct_object(node)
             return YScalar(line, value, node.value)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ:
-                self.problem(node, f"YAML tag {_tag_name(node.tag)} is not allowed: expected a plain list")
-            return YSeq(line, [self.convert(item) for item in node.value])
+                self.tag_problem(node, path)
+            return YSeq(line, [self.convert(item, f"{path}[{i}]") for i, item in enumerate(node.value)])
         assert isinstance(node, yaml.MappingNode)
         if node.tag != _MAP:
-            self.problem(node, f"YAML tag {_tag_name(node.tag)} is not allowed: expected a plain mapping")
+            self.tag_problem(node, path)
         out = YMap(line)
         merged: list[YMap] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
-                merged += self._merge_sources(value_node)
+                merged += self._merge_sources(value_node, path)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
-                self.problem(key_node, "expected a plain key, got a list or mapping as a key")
+                self.problem(key_node, path, "expected a plain key, got a list or mapping as a key")
                 continue
             key = key_node.value
+            child = f"{path} {key}" if path else key
             if key in out.items:
-                self.problem(key_node, f"duplicate key {key!r} (first at line {out.key_lines[key]})")
+                self.problem(key_node, child, f"duplicate key (first at line {out.key_lines[key]})")
                 continue
             out.key_lines[key] = key_node.start_mark.line + 1
-            out.items[key] = self.convert(value_node)
+            out.items[key] = self.convert(value_node, child)
         for source in merged:  # explicit keys win over merged ones, as YAML's merge key says
             for key, value in source.items.items():
                 if key not in out.items:
@@ -130,19 +139,49 @@ class _Converter:
                     out.key_lines[key] = source.key_lines[key]
         return out
 
-    def _merge_sources(self, node: yaml.Node) -> list[YMap]:
+    def _merge_sources(self, node: yaml.Node, path: str) -> list[YMap]:
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         out = []
         for source in sources:
-            converted = self.convert(source)
+            converted = self.convert(source, path)
             if isinstance(converted, YMap):
                 out.append(converted)
             else:
-                self.problem(source, "expected a mapping to merge with <<")
+                self.problem(source, path, "expected a mapping to merge with <<")
         return out
 
 
-class _TooLarge(Exception):
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values the document holds once aliases are expanded, counted without expanding.
+
+    Aliased nodes are shared objects in the composed graph, so each distinct node is sized once.
+    A node that contains itself (a recursive alias) counts as too large.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise _TooLargeError(node)
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        active.discard(key)
+        sizes[key] = total = min(total, MAX_NODES + 1)
+        if total > MAX_NODES:
+            raise _TooLargeError(node)
+        return total
+
+    return size(root)
+
+
+class _TooLargeError(Exception):
     def __init__(self, node: yaml.Node) -> None:
         self.node = node
 
@@ -169,21 +208,28 @@ def load(file: str, data: bytes) -> YNode:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        what = " ".join(filter(None, [exc.context, exc.problem]))
+        what = ": ".join(filter(None, [exc.context, exc.problem]))
+        if exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+            what += f" (it opened at line {exc.context_mark.line + 1})"
         raise ArchitectureError([Problem(file, line, "", f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as exc:
         raise ArchitectureError([Problem(file, 1, "", f"YAML syntax error: {exc}")]) from None
     if root is None:
-        raise ArchitectureError(
-            [Problem(file, 1, "", "file is empty: expected a mapping with name, input and layers")]
-        )
+        raise ArchitectureError([Problem(file, 1, "", "file is empty: expected a mapping with name, input and layers")])
     converter = _Converter(file)
     try:
+        _expanded_size(root)
         tree = converter.convert(root)
-    except _TooLarge as exc:
+    except _TooLargeError as exc:
         raise ArchitectureError(
-            [Problem(file, exc.node.start_mark.line + 1, "",
-                     f"document expands to more than {MAX_NODES:,} values (nested YAML aliases?)")]
+            [
+                Problem(
+                    file,
+                    exc.node.start_mark.line + 1,
+                    "",
+                    f"document expands to more than {MAX_NODES:,} values (nested YAML aliases?)",
+                )
+            ]
         ) from None
     if converter.problems:
         raise ArchitectureError(converter.problems)

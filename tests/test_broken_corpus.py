@@ -1,0 +1,135 @@
+"""The corpus of broken files in tests/broken: one fault each, each with its exact message.
+
+Each file is checked through the real command, as an author would run it: every problem of the
+file on stderr, exit status 1, and no traceback.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from cnnmacros.errors import ArchitectureError
+from cnnmacros.yamlnodes import load
+
+from .conftest import PYTHON, ROOT
+
+BROKEN = Path("tests/broken")
+
+EXPECTED: dict[str, list[str]] = {
+    "yaml-syntax.yaml": [
+        "5: YAML syntax error: while parsing a flow mapping: did not find expected ',' or '}' (it opened at line 4)"
+    ],
+    "empty.yaml": ["1: file is empty: expected a mapping with name, input and layers"],
+    "top-level-list.yaml": [
+        "1: expected a mapping with name, input and layers at the top level, got ['just', 'a list']"
+    ],
+    "missing-name.yaml": ["1: name: required key is missing"],
+    "missing-input.yaml": ["1: input: required key is missing"],
+    "missing-layers.yaml": ["1: layers: required key is missing"],
+    "layers-not-list.yaml": ["4: layers: expected a non-empty list of layers, got a mapping"],
+    "layer-not-mapping.yaml": ["4: layers[0]: expected a mapping with name, type and options, got 'conv2d'"],
+    "unknown-type.yaml": ["4: layers[0] (c1) type: expected a known layer type (did you mean 'conv2d'?), got 'conv2'"],
+    "unknown-key.yaml": [
+        "4: layers[0] (c1) strdie: unknown key for conv2d (did you mean 'stride'?); "
+        "expected bias, dilation, filters, groups, kernel, padding, stride"
+    ],
+    "missing-required-key.yaml": ["4: layers[0] (c1) filters: required key for conv2d is missing"],
+    "wrong-type-text.yaml": ["4: layers[0] (c1) filters: expected a positive integer, got 'eight'"],
+    "wrong-type-float.yaml": [
+        "4: layers[0] (c1) kernel: expected a positive integer or a list of 2 positive integers, got 2.5"
+    ],
+    "wrong-type-bool.yaml": [
+        "4: layers[0] (c1) stride: expected a positive integer or a list of 2 positive integers, got true"
+    ],
+    "zero-size.yaml": ["4: layers[0] (conv3_1) kernel: expected a positive integer, got 0"],
+    "negative-size.yaml": [
+        "2: input[1]: expected a positive integer or a size name (an identifier such as H), got -32",
+        "4: layers[0] (c1) padding: expected a non-negative integer, got -1",
+    ],
+    # 5x5 -> a 3x3 kernel leaves 3x3 -> a 5x5 kernel cannot fit.
+    "kernel-too-large.yaml": [
+        "5: layers[1] (c2) kernel: expected a kernel that fits the padded input along H (3 + 2x0 = 3), got 5"
+    ],
+    "pool-too-large.yaml": [
+        "4: layers[0] (p1) pool: expected a window that fits the padded input along H (4 + 2x0 = 4), got 5"
+    ],
+    "wrong-axis-count.yaml": ["4: layers[0] (c1) kernel: expected 2 values, one per spatial axis, got 3: [3, 3, 3]"],
+    "rank-mismatch.yaml": [
+        "4: layers[0] (c1) type: expected an input with 3 spatial axes and channels "
+        "([D, H, W, C]) for conv3d, got 32x32x3"
+    ],
+    "groups-not-dividing.yaml": ["4: layers[0] (c1) groups: expected a divisor of the 6 input channels, got 4"],
+    "duplicate-name.yaml": [
+        "5: layers[1] (c1) name: expected a name not used before, got 'c1' (already layers[0], line 4)"
+    ],
+    # 6 x 6 x 256 = 9216 units reach the layer.
+    "dense-inputs-disagree.yaml": [
+        "4: layers[0] (FC-1) inputs: expected the 9216 units the layer receives (6x6x256), got 9000"
+    ],
+    # "name: Bad bytes " is 16 characters, so the bad byte is in column 17.
+    "invalid-utf8.yaml": ["1: expected UTF-8 text, got byte 0xff at column 17"],
+    "bad-symbol.yaml": ["2: input[0]: expected a positive integer or a size name (an identifier such as H), got '2H'"],
+    "python-tag.yaml": [
+        "1: name: YAML tag !!python/object/apply:os.system is not allowed: architecture files "
+        "hold only plain values, lists and mappings"
+    ],
+    "alias-bomb.yaml": ["9: document expands to more than 100,000 values (nested YAML aliases?)"],
+    "several-errors.yaml": [
+        "4: layers[0] (c1) filters: expected a positive integer, got 0",
+        "5: layers[1] (c2) type: expected a known layer type (did you mean 'conv2d'?), got 'conv2'",
+        "6: layers[2] (p1) strdie: unknown key for maxpool2d (did you mean 'stride'?); "
+        "expected ceil_mode, padding, pool, stride",
+    ],
+}
+
+
+def test_corpus_and_expectations_match() -> None:
+    assert sorted(p.name for p in (ROOT / BROKEN).glob("*.yaml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_broken_file_gives_its_exact_message(name: str, cli_env: dict[str, str]) -> None:
+    path = BROKEN / name
+    done = subprocess.run(
+        [PYTHON, "-m", "cnnmacros", "check", str(path)],
+        cwd=ROOT,
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "Traceback" not in done.stderr
+    expected = [f"{path}:{line}" for line in EXPECTED[name]] + ["1 of 1 files have errors"]
+    assert done.stderr.splitlines() == expected
+
+
+def test_python_tag_is_never_run(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    text = (
+        f'name: !!python/object/apply:os.system ["touch {marker}"]\ninput: [1, 1]\nlayers: [{{name: r, type: relu}}]\n'
+    )
+    with pytest.raises(ArchitectureError):
+        load("t.yaml", text.encode())
+    assert not marker.exists()
+
+
+def test_alias_bomb_fails_fast_and_small() -> None:
+    data = (ROOT / BROKEN / "alias-bomb.yaml").read_bytes()
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.raises(ArchitectureError):
+        load("bomb.yaml", data)
+    elapsed = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # Fully expanded it would hold 10**10 values; sizing the shared nodes stops it at line 9 (a5,
+    # 10**6 values), before anything is expanded.
+    assert elapsed < 1.0
+    assert peak < 100 * 2**20
