@@ -56,7 +56,7 @@ def function_source(f: Formula) -> str:
 def generate() -> str:
     """The full text of ``_compiled.py``."""
     parts = [HEADER]
-    for name in sorted(FORMULAS):
+    for name in sorted(n for n, f in FORMULAS.items() if f.integer):
         parts.append("\n\n" + function_source(FORMULAS[name]))
     return "".join(parts)
 

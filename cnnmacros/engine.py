@@ -44,3 +44,30 @@ def compute(architecture: Architecture) -> Summary:
 def summarize(path: Path | str, display: str | None = None) -> Summary:
     """Read, validate and compute one architecture file."""
     return compute(read(path, display))
+
+
+def concrete_inputs(architecture: Architecture, how_many: int = 3, budget: int = 5000) -> list[tuple[int, ...]]:
+    """The first numeric inputs (smallest sizes first) for which a symbolic file is valid.
+
+    Every symbol runs over 1..n, with n chosen so that at most ``budget`` inputs are tried; an input
+    counts when the whole network computes without a problem, declared input counts included.
+    """
+    import itertools
+
+    symbols = sorted({s for v in architecture.input if not isinstance(v, int) for s in v.free_symbols}, key=str)
+    if not symbols:
+        return [tuple(architecture.input)]
+    bound = max(1, int(budget ** (1 / len(symbols))))
+    found: list[tuple[int, ...]] = []
+    for values in itertools.product(range(1, bound + 1), repeat=len(symbols)):
+        mapping = dict(zip(symbols, values))
+        shape = tuple(v if isinstance(v, int) else int(v.subs(mapping)) for v in architecture.input)
+        candidate = Architecture(**{**architecture.__dict__, "input": shape})
+        try:
+            compute(candidate)
+        except ArchitectureError:
+            continue
+        found.append(shape)
+        if len(found) == how_many:
+            break
+    return found

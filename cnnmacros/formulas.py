@@ -69,6 +69,7 @@ class Formula:
     rhs: sympy.Expr
     args: tuple[Symbol, ...]
     note: str = ""
+    integer: bool = True  # False for a formula shown only to be refuted: it may give a fraction
 
     @property
     def legend(self) -> dict[str, str]:
@@ -131,6 +132,26 @@ def _build() -> dict[str, Formula]:
             (I,),
             "'same' pads D(K - 1) in all, split between the two sides, so that with stride 1 "
             "the output keeps the input's size.",
+        ),
+        Formula(
+            "conv_output_size_textbook",
+            "The textbook output size, without the floor",
+            "O",
+            (I - K + 2 * P) / S + 1,
+            (I, K, S, P),
+            "Exact only when S divides I - K + 2P; otherwise it gives a fraction, and frameworks "
+            "take the floor (see the form above).",
+            integer=False,
+        ),
+        Formula(
+            "naive_strided_output_size",
+            "The stride-1 count divided by the stride (wrong for S > 1)",
+            "O",
+            (I - K + 1) / S,
+            (I, K, S),
+            "(w - m + 1)/s generalises the stride-1 count I - K + 1 by dividing it by the stride. It is "
+            "right only for S = 1; it is shown so that the site can compute where it goes wrong.",
+            integer=False,
         ),
         Formula(
             "pool_output_size",

@@ -26,7 +26,7 @@ def test_no_true_division_or_float_in_generated_code() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_compiled_equals_sympy_substitution(data: st.DataObject) -> None:
-    name = data.draw(st.sampled_from(sorted(FORMULAS)))
+    name = data.draw(st.sampled_from(sorted(n for n, f in FORMULAS.items() if f.integer)))
     f = FORMULAS[name]
     values = {
         s.name: data.draw(st.integers(min_value=0 if s.is_nonnegative and not s.is_positive else 1, max_value=10**6))

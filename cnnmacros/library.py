@@ -1,0 +1,102 @@
+"""All architecture files of a directory, computed once per change.
+
+The site asks for architectures by file stem (``alexnet`` for ``architectures/alexnet.yaml``). The
+results are cached under a signature of every file's name, size and modification time, so a
+rebuild under ``mkdocs serve`` sees an edited file at once and an unchanged tree costs nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from cnnmacros.architecture import Architecture, read
+from cnnmacros.engine import compute, summarize
+from cnnmacros.errors import ArchitectureError, Problem
+from cnnmacros.rows import Summary
+
+STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+Result = Summary | ArchitectureError
+
+_cache: dict[Path, tuple[tuple[tuple[str, int, int], ...], dict[str, Result]]] = {}
+
+
+def _signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory.is_dir() else []
+    out = []
+    for path in files:
+        stat = path.stat()
+        out.append((path.name, stat.st_size, stat.st_mtime_ns))
+    return tuple(out)
+
+
+@dataclass
+class Library:
+    """The architectures of one directory; ``display_root`` is what file names in messages are relative to."""
+
+    directory: Path
+    display_root: Path
+
+    def results(self) -> dict[str, Result]:
+        """Every file's summary or errors, by stem, recomputed only when a file changed."""
+        signature = _signature(self.directory)
+        cached = _cache.get(self.directory)
+        if cached and cached[0] == signature:
+            return cached[1]
+        results: dict[str, Result] = {}
+        for name, _size, _mtime in signature:
+            path = self.directory / name
+            stem = path.stem
+            display = self._display(path)
+            if not STEM.match(stem):
+                results[stem] = ArchitectureError(
+                    [Problem(display, 1, "", "expected a file name of letters, digits, '-' and '_', got " + repr(name))]
+                )
+                continue
+            if stem in results:
+                results[stem] = ArchitectureError(
+                    [Problem(display, 1, "", f"expected one file per name, got both {stem}.yaml and {stem}.yml")]
+                )
+                continue
+            try:
+                results[stem] = summarize(path, display)
+            except ArchitectureError as exc:
+                results[stem] = exc
+        _cache[self.directory] = (signature, results)
+        return results
+
+    def _display(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.display_root))
+        except ValueError:
+            return str(path)
+
+    def get(self, stem: str) -> Result:
+        results = self.results()
+        if stem not in results:
+            known = ", ".join(sorted(results)) or "none"
+            raise KeyError(f"no architecture file {stem!r} in {self.directory}; known: {known}")
+        return results[stem]
+
+    def summary(self, stem: str) -> Summary:
+        """The summary of a valid file; a broken file raises its ``ArchitectureError``."""
+        result = self.get(stem)
+        if isinstance(result, ArchitectureError):
+            raise result
+        return result
+
+    def architecture(self, stem: str) -> Architecture:
+        """The validated (not computed) architecture of a valid file."""
+        self.summary(stem)  # the file itself must be valid
+        path = next(p for p in (self.directory / f"{stem}.yaml", self.directory / f"{stem}.yml") if p.exists())
+        return read(path, self._display(path))
+
+    def variant(self, stem: str, shape: tuple[int, ...]) -> Summary:
+        """The same file computed for another input shape (e.g. AlexNet at 224x224x3)."""
+        architecture = self.architecture(stem)
+        architecture.input = tuple(shape)
+        return compute(architecture)
+
+    def errors(self) -> list[ArchitectureError]:
+        return [r for r in self.results().values() if isinstance(r, ArchitectureError)]

@@ -1,0 +1,201 @@
+"""The mkdocs-macros module: thin wrappers that fetch computed rows and hand them to ``render``.
+
+Loaded as a pluglet (``modules: ["cnnmacros:cnnmacros.macros"]`` in mkdocs.yml). Architectures
+are named by file stem. A broken architecture file shows its errors in place (so ``mkdocs serve``
+keeps going), while the plugin logs them so that ``mkdocs build --strict`` fails.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from cnnmacros import mathml, render
+from cnnmacros.engine import concrete_inputs
+from cnnmacros.errors import ArchitectureError
+from cnnmacros.formulas import formula as get_formula
+from cnnmacros.library import Library
+from cnnmacros.rows import Row, Step, Summary
+
+FIELDS = ("weights", "biases", "params", "non_trainable")
+
+
+def _exact(value: Any) -> str:
+    """An exact value for prose: ``55``, ``62,378,344``, ``54.25`` or ``217/3``."""
+    fraction = Fraction(int(value.p), int(value.q)) if hasattr(value, "q") else Fraction(value)
+    if fraction.denominator == 1:
+        return f"{fraction.numerator:,}"
+    d = fraction.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    if d != 1:
+        return f"{fraction.numerator}/{fraction.denominator}"
+    digits = 0
+    while (fraction * 10**digits).denominator != 1:
+        digits += 1
+    whole = fraction.numerator * 10**digits // fraction.denominator
+    text = f"{whole:0{digits + 1}d}"
+    return f"{int(text[:-digits]):,}.{text[-digits:]}"
+
+
+class Macros:
+    """The macros, bound to the architectures of one site."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+
+    def _summary(self, arch: str, input: list[int] | None = None) -> Summary | ArchitectureError:
+        result = self.library.get(arch)
+        if input is None or isinstance(result, ArchitectureError):
+            return result
+        return self.library.variant(arch, tuple(input))
+
+    def _row(self, summary: Summary, layer: str) -> Row:
+        return summary.row(layer)
+
+    def _step(self, row: Row, label: str) -> Step:
+        for step in row.steps:
+            if step.label.startswith(label):
+                return step
+        raise KeyError(f"layer {row.name!r} has no step {label!r}; steps: {', '.join(s.label for s in row.steps)}")
+
+    # Formulas ----------------------------------------------------------------------------------
+    def formula(self, name: str) -> str:
+        """A formula with its note and a legend of its symbols."""
+        return render.formula_block(name)
+
+    def formula_inline(self, name: str) -> str:
+        """A formula as inline math, for prose."""
+        return mathml.formula_math(name, display=False)
+
+    def symbol(self, name: str) -> str:
+        return mathml.symbol_math(name)
+
+    def _values(
+        self, name: str, arch: str | None, layer: str | None, label: str, input: list[int] | None, values: dict
+    ) -> tuple[Step, Any]:
+        """A formula applied to a layer's own numbers (``values`` override some), worked exactly."""
+        f = get_formula(name)
+        given: dict[str, Any] = {}
+        if arch is not None:
+            summary = self._summary(arch, input)
+            if isinstance(summary, ArchitectureError):
+                raise summary
+            given.update(self._step(self._row(summary, layer or ""), label).values)
+        given.update(values)
+        missing = [s.name for s in f.args if s.name not in given]
+        if missing:
+            raise KeyError(f"formula {name!r} needs {', '.join(missing)}")
+        given = {s.name: given[s.name] for s in f.args}
+        result = f.rhs.subs({s: given[s.name] for s in f.args})
+        exact = int(result) if result.is_integer else result
+        return Step(f.title, name, given, exact), result
+
+    def compute(
+        self,
+        name: str,
+        arch: str | None = None,
+        layer: str | None = None,
+        label: str = "output size",
+        input: list[int] | None = None,
+        **values: int,
+    ) -> str:
+        """A formula worked with a layer's numbers, or with numbers given on the page, as display math."""
+        return render.step_block(self._values(name, arch, layer, label, input, values)[0])
+
+    def value_of(
+        self,
+        name: str,
+        arch: str | None = None,
+        layer: str | None = None,
+        label: str = "output size",
+        input: list[int] | None = None,
+        **values: int,
+    ) -> str:
+        """The exact value of a formula for prose: ``55``, or ``54.25`` where it does not divide."""
+        return _exact(self._values(name, arch, layer, label, input, values)[1])
+
+    # Architectures -----------------------------------------------------------------------------
+    def layer_table(self, arch: str) -> str:
+        summary = self._summary(arch)
+        if isinstance(summary, ArchitectureError):
+            return render.error_block(summary)
+        return render.layer_table(summary) + "\n\n" + render.worked_details(summary)
+
+    def worked_step(self, arch: str, layer: str, label: str, input: list[int] | None = None) -> str:
+        """One figure of one layer worked out, e.g. ``worked_step('alexnet', 'Conv-1', 'weights')``."""
+        summary = self._summary(arch, input)
+        if isinstance(summary, ArchitectureError):
+            return render.error_block(summary)
+        return render.step_block(self._step(self._row(summary, layer), label))
+
+    def worked_layer(self, arch: str, layer: str) -> str:
+        summary = self._summary(arch)
+        if isinstance(summary, ArchitectureError):
+            return render.error_block(summary)
+        return render.worked(self._row(summary, layer))
+
+    def shape(self, arch: str, layer: str = "output", input: list[int] | None = None) -> str:
+        """A layer's output shape (``input`` and ``output`` name the network's ends)."""
+        summary = self._summary(arch, input)
+        if isinstance(summary, ArchitectureError):
+            return "(file has errors)"
+        if layer == "input":
+            return render.shape(summary.input)
+        if layer == "output":
+            return render.shape(summary.output)
+        return render.shape(self._row(summary, layer).output)
+
+    def count(self, arch: str, layer: str, field: str = "params", input: list[int] | None = None) -> str:
+        """One count of one layer: weights, biases, params or non_trainable."""
+        summary = self._summary(arch, input)
+        if isinstance(summary, ArchitectureError):
+            return "(file has errors)"
+        if field not in FIELDS:
+            raise KeyError(f"unknown field {field!r}; expected one of {', '.join(FIELDS)}")
+        return render.count(getattr(self._row(summary, layer), field))
+
+    def total(
+        self, arch: str, field: str = "params", layer_type: str | None = None, input: list[int] | None = None
+    ) -> str:
+        """A total over all layers, or over the layers of one type (``conv2d``)."""
+        summary = self._summary(arch, input)
+        if isinstance(summary, ArchitectureError):
+            return "(file has errors)"
+        if field not in FIELDS:
+            raise KeyError(f"unknown field {field!r}; expected one of {', '.join(FIELDS)}")
+        rows = [r for r in summary.rows if layer_type is None or r.type == layer_type]
+        return render.count(sum((getattr(r, field) for r in rows), 0))
+
+    def example_inputs(self, arch: str, how_many: int = 3) -> str:
+        """The smallest numeric inputs for which a symbolic file is valid, e.g. ``5×8×3, 6×6×3 and 8×5×3``."""
+        if isinstance(self._summary(arch), ArchitectureError):
+            return "(file has errors)"
+        shapes = [render.shape(s) for s in concrete_inputs(self.library.architecture(arch), how_many)]
+        return shapes[0] if len(shapes) == 1 else ", ".join(shapes[:-1]) + " and " + shapes[-1]
+
+    def architecture_page(self, arch: str) -> str:
+        summary = self._summary(arch)
+        if isinstance(summary, ArchitectureError):
+            return f"# {render.escape(arch)}\n\n" + render.error_block(summary)
+        return render.architecture_page(summary)
+
+    def layer_types(self) -> str:
+        """The table of layer types and their keys, from the registry."""
+        return render.layer_types()
+
+    def architecture_index(self, prefix: str = "") -> str:
+        entries = [(f"{prefix}{stem}.md", result) for stem, result in sorted(self.library.results().items())]
+        return render.index_table(entries)
+
+
+def define_env(env: Any) -> None:
+    """mkdocs-macros entry point: registers every public method of ``Macros`` as a macro."""
+    root = Path(env.conf["config_file_path"]).resolve().parent
+    directory = env.conf.get("extra", {}).get("cnnmacros_architectures", "architectures")
+    macros = Macros(Library(root / directory, root))
+    for name in dir(macros):
+        if not name.startswith("_") and name != "library":
+            env.macro(getattr(macros, name), name)

@@ -1,0 +1,199 @@
+"""MathML for formulas and worked steps, printed at build time by SymPy's presentation printer.
+
+A worked step prints the formula's own expression with each symbol replaced by its number, so the
+structure on the page is the structure that computed the figure. No script and no network needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+import sympy.printing.precedence
+from sympy.printing.mathml import MathMLPresentationPrinter
+
+from cnnmacros.formulas import Formula, formula
+from cnnmacros.rows import Size, Step
+
+
+def _number(value: int) -> str:
+    return f"{value:,}" if abs(value) >= 10_000 else str(value)
+
+
+class _Printer(MathMLPresentationPrinter):
+    def doprint(self, expr: Any) -> str:
+        # A true minus sign, not the hyphen SymPy prints.
+        return super().doprint(expr).replace("<mo>-</mo>", "<mo>&#x2212;</mo>")
+
+    """Presentation MathML that can print symbols as given values.
+
+    ``values`` maps symbol names to sizes. With ``evaluate_inner`` the argument of each floor or
+    ceiling is evaluated (e.g. to 213/4), which shows where rounding happens.
+    """
+
+    def __init__(
+        self,
+        values: dict[str, Size] | None = None,
+        evaluate_inner: bool = False,
+        order: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__({"mul_symbol": "times" if values else None, "fold_short_frac": False})
+        self.values = values or {}
+        self.evaluate_inner = evaluate_inner
+        self.rank = {name: i for i, name in enumerate(order)}
+
+    def _key(self, term: sympy.Expr) -> tuple[bool, int]:
+        """Terms follow the formula's own argument order (the documents' order), not SymPy's;
+        in a product, single symbols come before bracketed sums, as in D(K - 1)."""
+        ranks = [self.rank.get(s.name, len(self.rank)) for s in term.free_symbols]
+        return (isinstance(term, sympy.Add), max(ranks, default=len(self.rank) + 1))
+
+    def _as_ordered_terms(self, expr: sympy.Expr, order: Any = None) -> list[sympy.Expr]:
+        if not self.rank:
+            return super()._as_ordered_terms(expr, order)
+        return sorted(expr.args, key=lambda t: self._key(t)[1])
+
+    def _print_Mul(self, expr: sympy.Mul) -> Any:
+        if not self.rank:
+            return super()._print_Mul(expr)
+        numer, denom = sympy.fraction(expr)
+        if denom != 1:
+            frac = self.dom.createElement("mfrac")
+            frac.appendChild(self._print(numer))
+            frac.appendChild(self._print(denom))
+            return frac
+        coeff, terms = expr.as_coeff_mul()
+        row = self.dom.createElement("mrow")
+        factors: list[sympy.Expr] = ([coeff] if coeff != 1 else []) + sorted(terms, key=self._key)
+        for i, factor in enumerate(factors):
+            if i:
+                row.appendChild(self._element("mo", self.mathml_tag(expr)))
+            row.appendChild(self.parenthesize(factor, sympy.printing.precedence.PRECEDENCE["Mul"]))
+        return row
+
+    def _print_Piecewise(self, expr: sympy.Piecewise) -> Any:
+        """A brace over rows of ``value  if condition``, the last one ``otherwise``."""
+        table = self.dom.createElement("mtable")
+        table.setAttribute("columnalign", "left left")
+        for value, condition in expr.args:
+            tr = self.dom.createElement("mtr")
+            cell = self.dom.createElement("mtd")
+            cell.appendChild(self._print(value))
+            tr.appendChild(cell)
+            cell = self.dom.createElement("mtd")
+            words = self.dom.createElement("mrow")
+            if condition is sympy.true:
+                words.appendChild(self._element("mtext", "\u2003otherwise"))
+            else:
+                words.appendChild(self._element("mtext", "\u2003if\u2002"))
+                words.appendChild(self._print(condition))
+            cell.appendChild(words)
+            tr.appendChild(cell)
+            table.appendChild(tr)
+        row = self.dom.createElement("mrow")
+        row.appendChild(self._element("mo", "{"))
+        row.appendChild(table)
+        return row
+
+    def _element(self, tag: str, text: str) -> Any:
+        element = self.dom.createElement(tag)
+        element.appendChild(self.dom.createTextNode(text))
+        return element
+
+    def _print_Symbol(self, sym: sympy.Symbol, style: str = "plain") -> Any:
+        if sym.name not in self.values:
+            return super()._print_Symbol(sym, style)
+        value = self.values[sym.name]
+        if isinstance(value, int):
+            return self._element("mn", _number(value))
+        return self._plain(value, parenthesize=isinstance(value, sympy.Add))
+
+    def _plain(self, expr: sympy.Expr, parenthesize: bool = False) -> Any:
+        """Print a size expression itself (its own symbols are the author's, not the formula's)."""
+        saved, self.values = self.values, {}
+        try:
+            inner = self._print(expr)
+        finally:
+            self.values = saved
+        if not parenthesize:
+            return inner
+        row = self.dom.createElement("mrow")
+        row.appendChild(self._element("mo", "("))
+        row.appendChild(inner)
+        row.appendChild(self._element("mo", ")"))
+        return row
+
+    def _print_Integer(self, e: sympy.Integer) -> Any:
+        return self._element("mn", _number(int(e)))
+
+    def _rounded(self, e: sympy.Expr, left: str, right: str) -> Any:
+        if not self.evaluate_inner:
+            return super()._print_floor(e) if left == "\u230a" else super()._print_ceiling(e)
+        inner = e.args[0].subs({sympy.Symbol(k, **_assumptions(e, k)): v for k, v in self.values.items()})
+        row = self.dom.createElement("mrow")
+        row.appendChild(self._element("mo", left))
+        row.appendChild(self._plain(sympy.nsimplify(inner)))
+        row.appendChild(self._element("mo", right))
+        return row
+
+    def _print_floor(self, e: sympy.floor) -> Any:
+        return self._rounded(e, "\u230a", "\u230b")
+
+    def _print_ceiling(self, e: sympy.ceiling) -> Any:
+        return self._rounded(e, "\u2308", "\u2309")
+
+
+def _assumptions(expr: sympy.Expr, name: str) -> dict[str, bool]:
+    for s in expr.free_symbols:
+        if s.name == name:
+            return s.assumptions0
+    return {}
+
+
+def math(content: str, display: bool = False) -> str:
+    """Wrap presentation MathML content in a ``<math>`` element."""
+    mode = ' display="block"' if display else ""
+    return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{mode}>{content}</math>'
+
+
+def expression(expr: sympy.Expr | int) -> str:
+    """Presentation MathML of a SymPy expression or an integer (no ``<math>`` wrapper)."""
+    return _Printer().doprint(sympy.sympify(expr) if isinstance(expr, int) else expr)
+
+
+def _printer(f: Formula, values: dict[str, Size] | None = None, evaluate_inner: bool = False) -> _Printer:
+    return _Printer(values, evaluate_inner, tuple(s.name for s in f.args))
+
+
+def _lhs(f: Formula) -> str:
+    return _Printer().doprint(sympy.Symbol(f.lhs))
+
+
+def _eq() -> str:
+    return "<mo>=</mo>"
+
+
+def formula_math(name: str, display: bool = True) -> str:
+    """``O = ⌊(I − K + 2P)/S⌋ + 1`` for the formula called ``name``."""
+    f = formula(name)
+    return math(f"<mrow>{_lhs(f)}{_eq()}{_printer(f).doprint(f.rhs)}</mrow>", display)
+
+
+def step_math(step: Step, display: bool = False) -> str:
+    """The formula, then its symbols replaced by the step's values, then (if rounded) the inner value, then the result."""
+    f = formula(step.formula)
+    parts = [_lhs(f), _eq(), _printer(f).doprint(f.rhs)]
+    substituted = _printer(f, step.values).doprint(f.rhs)
+    result = expression(step.result)
+    if substituted != result:
+        parts += [_eq(), substituted]
+    numeric = all(isinstance(v, int) for v in step.values.values())
+    if numeric and f.rhs.has(sympy.floor, sympy.ceiling) and not f.rhs.has(sympy.Piecewise):
+        parts += [_eq(), _printer(f, step.values, evaluate_inner=True).doprint(f.rhs)]
+    parts += [_eq(), result]
+    return math("<mrow>" + "".join(parts) + "</mrow>", display)
+
+
+def symbol_math(name: str) -> str:
+    """A single symbol of a legend, as MathML."""
+    return math(_Printer().doprint(sympy.Symbol(name)))

@@ -1,0 +1,57 @@
+"""The MkDocs plugin: a page for every architecture file, and build errors for broken files.
+
+Pages are generated in memory (``File.generated``), so an author adds a YAML file and nothing
+else. Broken files are logged as errors: ``mkdocs build --strict`` stops on them, while ``mkdocs
+serve`` keeps serving and shows the errors on the page until the file is fixed.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from mkdocs.config import config_options
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from cnnmacros.library import STEM, Library
+
+log = logging.getLogger("mkdocs.plugins.cnnmacros")
+
+
+class CnnMacrosConfig(Config):
+    directory = config_options.Type(str, default="architectures")
+    section = config_options.Type(str, default="Architectures")
+
+
+class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
+    library: Library
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        root = Path(config.config_file_path).resolve().parent
+        self.library = Library(root / self.config.directory, root)
+        for item in config.nav or []:
+            if isinstance(item, dict) and isinstance(item.get(self.config.section), list):
+                pages = item[self.config.section]
+                for stem in sorted(self.library.results()):
+                    uri = self._uri(stem)
+                    if STEM.match(stem) and uri not in pages:
+                        pages.append(uri)
+        return config
+
+    def _uri(self, stem: str) -> str:
+        return f"{self.config.directory}/{stem}.md"
+
+    def on_pre_build(self, config: MkDocsConfig) -> None:
+        for error in self.library.errors():
+            for problem in error.problems:
+                log.error(str(problem))
+
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        for stem in sorted(self.library.results()):
+            uri = self._uri(stem)
+            if STEM.match(stem) and files.get_file_from_path(uri) is None:
+                files.append(File.generated(config, uri, content=f'{{{{ architecture_page("{stem}") }}}}\n'))
+        return files

@@ -1,0 +1,245 @@
+"""Markdown and HTML for the site: formula blocks, worked steps, per-layer tables, pages.
+
+Everything here takes computed rows (or a formula name) and returns text; nothing computes a
+figure. Every author string is escaped before it reaches HTML, and tables are plain Markdown
+tables so that mkdocs-material styles them.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+
+import markdown as _markdown
+
+from cnnmacros import mathml
+from cnnmacros.errors import ArchitectureError
+from cnnmacros.formulas import formula
+from cnnmacros.rows import Row, Shape, Size, Step, Summary
+
+_MD_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~<>&\"'$"}
+_SAFE_URL = re.compile(r"^(?:https?://|mailto:|#|/|\./|\.\./|[^:/?#]+(?:[/?#]|$))", re.IGNORECASE)
+
+
+def escape(text: str) -> str:
+    """Author text for Markdown or HTML: shown as typed, never read as markup or as a Jinja tag."""
+    out = "".join(_MD_SPECIAL.get(c, c) for c in text)
+    return out.replace("\n", " ")
+
+
+def slug(index: int, name: str) -> str:
+    """A safe, unique HTML id for a layer: its index and its name reduced to [a-z0-9-]."""
+    words = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return f"layer-{index}-{words}" if words else f"layer-{index}"
+
+
+def _is_number(value: Size) -> bool:
+    return isinstance(value, int)
+
+
+def count(value: Size) -> str:
+    """A count for a table cell: ``34,944``; symbolic counts as inline MathML."""
+    return f"{value:,}" if _is_number(value) else mathml.math(mathml.expression(value))
+
+
+def shape(value: Shape) -> str:
+    """``55×55×96``; a shape with symbolic sizes as inline MathML."""
+    if all(_is_number(v) for v in value):
+        return "×".join(str(v) for v in value)
+    parts = []
+    for i, v in enumerate(value):
+        if i:
+            parts.append("<mo>&#xD7;</mo>")
+        inner = mathml.expression(v)
+        if not _is_number(v) and not getattr(v, "is_Symbol", False):
+            inner = f"<mrow><mo>(</mo>{inner}<mo>)</mo></mrow>"
+        parts.append(inner)
+    return mathml.math("<mrow>" + "".join(parts) + "</mrow>")
+
+
+def description(text: str) -> str:
+    """Author Markdown with all HTML escaped first and only safe link targets kept."""
+    rendered = _markdown.markdown(html.escape(text, quote=False))
+
+    def check(match: re.Match[str]) -> str:
+        url = html.unescape(match.group(2))
+        return match.group(0) if _SAFE_URL.match(url.strip()) else f'{match.group(1)}="#"'
+
+    return re.sub(r'\b(href|src)="([^"]*)"', check, rendered)
+
+
+def formula_block(name: str) -> str:
+    """A formula as display math, its note, and a legend of every symbol in it."""
+    f = formula(name)
+    rows = "".join(
+        f"<tr><td>{mathml.symbol_math(symbol)}</td><td>{html.escape(words)}</td></tr>"
+        for symbol, words in f.legend.items()
+    )
+    note = f'<p class="cnn-note">{html.escape(f.note)}</p>' if f.note else ""
+    return (
+        f'<div class="cnn-formula" data-formula="{name}">{mathml.formula_math(name)}{note}'
+        f'<table class="cnn-legend"><tbody>{rows}</tbody></table></div>'
+    )
+
+
+def step_block(step: Step) -> str:
+    """One worked step: its label and the formula with its numbers, as display math."""
+    label = html.escape(step.label[:1].upper() + step.label[1:])
+    return (
+        f'<div class="cnn-step" data-formula="{step.formula}"><span class="cnn-step-label">{label}</span>'
+        f"{mathml.step_math(step, display=True)}</div>"
+    )
+
+
+def _conditions(row: Row) -> str:
+    return "".join(
+        f'<div class="cnn-condition"><span class="cnn-step-label">Condition ({html.escape(c.label)})</span>'
+        f"{mathml.math('<mrow>' + mathml.expression(c.lhs) + '<mo>=</mo>' + mathml.expression(c.rhs) + '</mrow>', True)}"
+        "</div>"
+        for c in row.conditions
+    )
+
+
+def worked(row: Row) -> str:
+    """Every step of one layer, in the order the engine worked them out."""
+    steps = "".join(step_block(s) for s in row.steps)
+    if not steps and not row.conditions:
+        steps = '<p class="cnn-note">No parameters; the output has the shape of the input.</p>'
+    return steps + _conditions(row)
+
+
+def worked_details(summary: Summary) -> str:
+    """A collapsible block per layer, each the target of its layer's link in the table."""
+    blocks = []
+    for row in summary.rows:
+        title = f"{escape(row.name)} · {row.type} · output {shape(row.output)}"
+        blocks.append(
+            f'<details class="cnn-worked" id="{slug(row.index, row.name)}"><summary>{title}</summary>'
+            f"{worked(row)}</details>"
+        )
+    return "\n".join(blocks)
+
+
+def layer_table(summary: Summary) -> str:
+    """The per-layer Markdown table with input, output and total rows, as the source table has."""
+    statistics = any(r.non_trainable != 0 for r in summary.rows)
+    head = ["Layer", "Type", "Tensor size", "Weights", "Biases", "Parameters"]
+    align = ["---", "---", "---", "--:", "--:", "--:"]
+    if statistics:
+        head.append("Non-trainable")
+        align.append("--:")
+
+    def line(cells: Iterable[str]) -> str:
+        return "| " + " | ".join(cells) + " |"
+
+    zero = ["0", "0", "0"] + (["0"] if statistics else [])
+    lines = [line(head), line(align), line(["Input", "", shape(summary.input), *zero])]
+    for r in summary.rows:
+        cells = [
+            f"[{escape(r.name)}](#{slug(r.index, r.name)})",
+            r.type,
+            shape(r.output),
+            count(r.weights),
+            count(r.biases),
+            count(r.params),
+        ]
+        if statistics:
+            cells.append(count(r.non_trainable))
+        lines.append(line(cells))
+    lines.append(line(["Output", "", shape(summary.output), *zero]))
+    total = [
+        "**Total**",
+        "",
+        "",
+        count(summary.total_weights),
+        count(summary.total_biases),
+        f"**{count(summary.total_params)}**",
+    ]
+    if statistics:
+        total.append(f"**{count(summary.total_non_trainable)}**")
+    lines.append(line(total))
+    return "\n".join(lines)
+
+
+def totals_text(summary: Summary) -> str:
+    """One sentence with the totals, in words a reader expects from Keras and PyTorch."""
+    text = f"**{count(summary.total_params)}** parameters (weights and biases), all trainable"
+    if summary.total_non_trainable != 0:
+        keras = summary.total_params + summary.total_non_trainable
+        text += (
+            f", and **{count(summary.total_non_trainable)}** non-trainable batch-norm statistics (running"
+            f" mean and variance). Keras reports {count(keras)} parameters in all; PyTorch keeps the"
+            " statistics as buffers"
+        )
+    return text + "."
+
+
+def architecture_page(summary: Summary, heading: bool = True) -> str:
+    """A whole page for one architecture file: description, table, totals and worked formulas."""
+    parts = [f"# {escape(summary.name)}"] if heading else []
+    if summary.description:
+        parts.append(f'<div class="cnn-description">{description(summary.description)}</div>')
+    if summary.source:
+        parts.append(f"Source: {escape(summary.source)}")
+    parts.append(f"Defined in `{html.escape(summary.file)}`; input {shape(summary.input)}, channels last.")
+    parts.append(layer_table(summary))
+    parts.append(totals_text(summary))
+    conditions = [(r, c) for r in summary.rows for c in r.conditions]
+    if conditions:
+        parts.append(
+            "The input size is symbolic, and a declared input count ties it down: "
+            + "; ".join(
+                f"{escape(r.name)} needs "
+                + mathml.math(f"<mrow>{mathml.expression(c.lhs)}<mo>=</mo>{mathml.expression(c.rhs)}</mrow>")
+                for r, c in conditions
+            )
+            + "."
+        )
+    parts.append("## Worked formulas, layer by layer")
+    parts.append("Select a layer in the table, or open it below, to see each figure worked out from its formula.")
+    parts.append(worked_details(summary))
+    return "\n\n".join(parts) + "\n"
+
+
+def error_block(error: ArchitectureError) -> str:
+    """What a page shows in place of an architecture whose file is broken (in ``mkdocs serve``)."""
+    items = "".join(f"<li><code>{html.escape(str(p))}</code></li>" for p in error.problems)
+    return (
+        '<div class="admonition failure cnn-error"><p class="admonition-title">This architecture file has errors'
+        f"</p><ul>{items}</ul><p>Fix the file and save it: the page rebuilds.</p></div>"
+    )
+
+
+def layer_types() -> str:
+    """A Markdown table of every registered layer type with its keys and their defaults."""
+    from cnnmacros.layers import REGISTRY
+
+    lines = ["| Type | What it is | Keys (default) |", "| --- | --- | --- |"]
+    for name, kind in REGISTRY.items():
+        keys = []
+        for key, option in kind.options.items():
+            if option.required:
+                keys.append(f"`{key}` (required)")
+            elif option.default is None:
+                keys.append(f"`{key}` (optional)")
+            else:
+                default = str(option.default).lower() if isinstance(option.default, bool) else option.default
+                keys.append(f"`{key}` ({default})")
+        lines.append(f"| `{name}` | {html.escape(kind.summary)} | {', '.join(keys) or 'none'} |")
+    return "\n".join(lines)
+
+
+def index_table(entries: list[tuple[str, Summary | ArchitectureError]]) -> str:
+    """All architectures with input, output and total parameters; ``entries`` are (page url, result)."""
+    lines = ["| Architecture | Input | Output | Layers | Parameters |", "| --- | --- | --- | --: | --: |"]
+    for url, result in entries:
+        if isinstance(result, ArchitectureError):
+            name = html.escape(result.problems[0].file)
+            lines.append(f"| [{name}]({url}) | *file has errors* | | | |")
+            continue
+        lines.append(
+            f"| [{escape(result.name)}]({url}) | {shape(result.input)} | {shape(result.output)} | "
+            f"{len(result.rows)} | {count(result.total_params)} |"
+        )
+    return "\n".join(lines)
