@@ -180,7 +180,7 @@ def formula_math(name: str, display: bool = True) -> str:
 
 
 def step_math(step: Step, display: bool = False) -> str:
-    """The formula, then its symbols replaced by the step's values, then (if rounded) the inner value, then the result."""
+    """The formula, its symbols replaced by the step's values, the rounded inner value, the result."""
     f = formula(step.formula)
     parts = [_lhs(f), _eq(), _printer(f).doprint(f.rhs)]
     substituted = _printer(f, step.values).doprint(f.rhs)
@@ -192,6 +192,11 @@ def step_math(step: Step, display: bool = False) -> str:
         parts += [_eq(), _printer(f, step.values, evaluate_inner=True).doprint(f.rhs)]
     parts += [_eq(), result]
     return math("<mrow>" + "".join(parts) + "</mrow>", display)
+
+
+def equation(lhs: Size, rhs: Size, display: bool = False) -> str:
+    """``lhs = rhs`` for two sizes, e.g. a condition on a symbolic input."""
+    return math(f"<mrow>{expression(lhs)}{_eq()}{expression(rhs)}</mrow>", display)
 
 
 def symbol_math(name: str) -> str:

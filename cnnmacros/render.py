@@ -95,7 +95,7 @@ def step_block(step: Step) -> str:
 def _conditions(row: Row) -> str:
     return "".join(
         f'<div class="cnn-condition"><span class="cnn-step-label">Condition ({html.escape(c.label)})</span>'
-        f"{mathml.math('<mrow>' + mathml.expression(c.lhs) + '<mo>=</mo>' + mathml.expression(c.rhs) + '</mrow>', True)}"
+        f"{mathml.equation(c.lhs, c.rhs, display=True)}"
         "</div>"
         for c in row.conditions
     )
@@ -189,11 +189,7 @@ def architecture_page(summary: Summary, heading: bool = True) -> str:
     if conditions:
         parts.append(
             "The input size is symbolic, and a declared input count ties it down: "
-            + "; ".join(
-                f"{escape(r.name)} needs "
-                + mathml.math(f"<mrow>{mathml.expression(c.lhs)}<mo>=</mo>{mathml.expression(c.rhs)}</mrow>")
-                for r, c in conditions
-            )
+            + "; ".join(f"{escape(r.name)} needs {mathml.equation(c.lhs, c.rhs)}" for r, c in conditions)
             + "."
         )
     parts.append("## Worked formulas, layer by layer")
