@@ -17,7 +17,7 @@ from cnnmacros.rows import Size, Step
 
 
 def _number(value: int) -> str:
-    return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    return f"{value:,}"
 
 
 class _Printer(MathMLPresentationPrinter):

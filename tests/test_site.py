@@ -1,0 +1,93 @@
+"""The built site: a strict build with no warning, and every figure of the source documents on its pages."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from .conftest import ROOT, build_site
+from .test_source_documents import ALEXNET_TABLE
+
+
+def text_of(page: Path) -> str:
+    """The visible text of a page, roughly: tags dropped, entities decoded, spaces folded."""
+    body = page.read_text(encoding="utf-8")
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def test_strict_build_has_no_warnings(tmp_path: Path) -> None:
+    done = build_site(ROOT / "mkdocs.yml", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert "WARNING" not in done.stderr and "ERROR" not in done.stderr, done.stderr
+
+
+def test_every_architecture_file_has_a_page(site: Path) -> None:
+    for path in ROOT.joinpath("architectures").glob("*.yaml"):
+        page = site / "architectures" / path.stem / "index.html"
+        assert page.exists(), path.name
+        assert "<table>" in page.read_text(encoding="utf-8")
+
+
+def test_alexnet_page_has_every_figure_of_the_source_table(site: Path) -> None:
+    page = (site / "alexnet" / "index.html").read_text(encoding="utf-8")
+    rows = re.findall(r"<tr>(.*?)</tr>", page, flags=re.S)
+    cells = [
+        [
+            " ".join(html.unescape(re.sub(r"<[^>]+>", " ", c)).split())
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)
+        ]
+        for r in rows
+    ]
+    by_name = {c[0]: c for c in cells if c}
+    for line in ALEXNET_TABLE.strip().splitlines():
+        name, size, weights, biases, params = line.split("\t")
+        row = by_name[name]
+        expected = size.replace("x", "×")
+        expected = expected.removesuffix("×1")  # the document writes vectors as 4096×1
+        assert row[2] == expected, name
+        assert row[3:6] == [weights, biases, params], name
+    assert by_name["Input"][2] == "227×227×3"
+    assert "62,378,344" in by_name["Total"][5]
+
+
+def test_alexnet_page_explains_227_and_the_first_conv(site: Path) -> None:
+    text = text_of(site / "alexnet" / "index.html")
+    assert "54.25" in text  # (224 - 11)/4 + 1 and (227 - 11 + 1)/4, both from 000 and 001's faults
+    assert "34,944" in text and "55×55×96" in text
+    assert "60,965,224" in text  # the grouped network of the paper (seeds README)
+    assert "3,747,200" in text  # all five convolutions, from 000's prose
+
+
+def test_mnist_page_answers_the_four_questions(site: Path) -> None:
+    text = text_of(site / "mnist" / "index.html")
+    assert "After the first max-pool the tensor is 12×12×4." in text
+    assert "After the third convolution the tensor is 3×3×16." in text
+    assert "Flattening gives 144 units." in text
+    assert "The network has 4,058 trainable parameters." in text
+    for figure in ("104", "296", "1,168", "2,320", "170"):
+        assert f"= {figure}" in text
+
+
+def test_batchnorm_page_has_both_totals_and_the_statistics(site: Path) -> None:
+    text = text_of(site / "batchnorm" / "index.html")
+    assert "Total: 13,440 parameters." in text
+    assert "Total: 23,520 parameters." in text
+    for figure in ("448", "4,640", "8,256", "1,312", "13,856"):
+        assert f"= {figure}" in text
+    assert "Both examples have 96 such statistics" in text
+
+
+def test_index_lists_every_architecture_with_totals(site: Path) -> None:
+    text = text_of(site / "architectures" / "index.html")
+    for name, total in [("AlexNet", "62,378,344"), ("MNIST CNN", "4,058"), ("VGG-16", "138,357,544")]:
+        assert re.search(rf"{re.escape(name)} .*? {re.escape(total)}", text), name
+
+
+def test_pages_need_no_network(site: Path) -> None:
+    for page in site.rglob("*.html"):
+        body = page.read_text(encoding="utf-8")
+        for url in re.findall(r'(?:src|href)="(https?://[^"]+)"', body):
+            assert not url.endswith((".js", ".css", ".woff", ".woff2")), (page, url)
+        assert "fonts.googleapis" not in body, page
