@@ -161,6 +161,8 @@ class Pool(Spatial):
     def __init__(self, mode: str, rank: int) -> None:
         self.rank = rank
         self.type_name = f"{mode}pool{rank}d"
+        # PyTorch's 3D average pooling also wants the window to fit the unpadded input.
+        self.window_within_input = mode == "avg" and rank == 3
         self.summary = f"{rank}D {'max' if mode == 'max' else 'average'} pooling"
         self.options = {
             "pool": Option(REQUIRED, per_axis(1, rank), "window size"),
@@ -185,6 +187,13 @@ class Pool(Spatial):
         for axis, i, k, s, p in zip(AXES[rank], shape[:-1], pool, stride, padding):
             if p > k // 2:
                 report("padding", f"expected at most half the pool window ({k // 2} for a window of {k}), got {p}")
+                return None
+            if self.window_within_input and is_number(i) and i < k:
+                report(
+                    "pool",
+                    f"expected a window no larger than the unpadded input along {axis} ({i}), "
+                    f"as PyTorch's 3D average pooling requires, got {k}",
+                )
                 return None
             values = {"I": i, "K": k, "S": s, "P": p}
             try:

@@ -86,3 +86,21 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = build_site(ROOT / "mkdocs.yml", out)
     assert done.returncode == 0, done.stderr
     return out
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The oracle's report: what was compared with PyTorch in this run, and the mismatches (must be 0)."""
+    oracle = sys.modules.get("tests.oracle")
+    if oracle is None or not oracle.REPORT:
+        return
+    report = oracle.REPORT
+    terminalreporter.section("PyTorch oracle")
+    for key in (
+        "architectures checked",
+        "layers checked",
+        "random cases checked",
+        "random cases computed by both",
+        "random cases rejected by both",
+        "mismatches",
+    ):
+        terminalreporter.write_line(f"{key}: {report.get(key, 0):,}")

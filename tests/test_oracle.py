@@ -1,0 +1,227 @@
+"""Every architecture file and thousands of random layer stacks, checked against PyTorch.
+
+Exact equality of each layer's output shape, parameter count and non-trainable count (batch
+norm's running mean and variance). Settings that PyTorch rejects must be rejected by the engine
+too, with a located error. Without PyTorch these tests skip locally and fail in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cnnmacros.architecture import Architecture, read, validate
+from cnnmacros.engine import compute, concrete_inputs
+from cnnmacros.errors import ArchitectureError
+from cnnmacros.yamlnodes import load
+
+from .conftest import ARCHITECTURES, require
+
+try:
+    import torch
+
+    from . import oracle
+except ImportError:  # pragma: no cover - depends on the machine
+    torch = None  # type: ignore[assignment]
+    oracle = None  # type: ignore[assignment]
+
+pytestmark = pytest.mark.oracle
+EXAMPLES = int(os.environ.get("CNNMACROS_ORACLE_EXAMPLES", "1000"))
+FILES = sorted(ARCHITECTURES.glob("*.y*ml"))
+
+
+@pytest.fixture(autouse=True)
+def _torch() -> None:
+    require(torch is not None, "PyTorch is not installed (pip install torch==2.13.0)")
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore", category=UserWarning)
+
+
+def compare(architecture: Architecture, label: str) -> None:
+    """Engine and PyTorch, layer by layer; a mismatch names the layer and the quantity."""
+    engine = compute(architecture).rows
+    reference = oracle.run(architecture)
+    assert len(engine) == len(reference)
+    for i, (mine, theirs) in enumerate(zip(engine, reference)):
+        where = f"{label} layers[{i}] ({mine.name})"
+        assert tuple(mine.output) == theirs.output, (
+            f"{where} output shape: engine {mine.output}, PyTorch {theirs.output}"
+        )
+        assert mine.params == theirs.params, f"{where} parameters: engine {mine.params}, PyTorch {theirs.params}"
+        assert mine.non_trainable == theirs.non_trainable, (
+            f"{where} non-trainable: engine {mine.non_trainable}, PyTorch {theirs.non_trainable}"
+        )
+        oracle.REPORT["layers checked"] += 1
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_architecture_file_matches_pytorch(path: Path) -> None:
+    architecture = read(path)
+    if all(isinstance(v, int) for v in architecture.input):
+        compare(architecture, path.name)
+    else:
+        # Symbolic sizes: check a few concrete inputs, and that the engine's expressions agree.
+        symbolic = compute(architecture)
+        inputs = concrete_inputs(architecture, how_many=3)
+        assert inputs, f"{path.name}: no concrete input satisfies the file"
+        for shape in inputs:
+            concrete = Architecture(**{**architecture.__dict__, "input": shape})
+            compare(concrete, f"{path.name} at {shape}")
+            mapping = {s: v for s, v in zip(architecture.input, shape) if not isinstance(s, int)}
+            for mine, theirs in zip(symbolic.rows, oracle.run(concrete)):
+                substituted = tuple(int(v.subs(mapping)) if not isinstance(v, int) else v for v in mine.output)
+                assert substituted == theirs.output, f"{path.name} {mine.name} symbolic shape at {shape}"
+    oracle.REPORT["architectures checked"] += 1
+
+
+# Random layers -------------------------------------------------------------------------------
+
+
+def _axes(draw: st.DrawFn, rank: int, low: int, high: int) -> object:
+    if draw(st.booleans()):
+        return draw(st.integers(low, high))
+    return [draw(st.integers(low, high)) for _ in range(rank)]
+
+
+@st.composite
+def conv_layer(draw: st.DrawFn, rank: int, i: int) -> dict:
+    layer = {
+        "name": f"l{i}",
+        "type": f"conv{rank}d",
+        "filters": draw(st.integers(1, 8)),
+        "kernel": _axes(draw, rank, 1, 5),
+    }
+    if draw(st.booleans()):
+        layer["stride"] = _axes(draw, rank, 1, 3)
+    choice = draw(st.sampled_from(["none", "number", "same", "valid"]))
+    if choice == "number":
+        layer["padding"] = _axes(draw, rank, 0, 3)
+    elif choice in ("same", "valid"):
+        layer["padding"] = choice
+    if draw(st.booleans()):
+        layer["dilation"] = _axes(draw, rank, 1, 3)
+    if draw(st.booleans()):
+        layer["groups"] = draw(st.integers(1, 4))
+    if draw(st.booleans()):
+        layer["bias"] = draw(st.booleans())
+    return layer
+
+
+@st.composite
+def pool_layer(draw: st.DrawFn, rank: int, i: int) -> dict:
+    layer = {
+        "name": f"l{i}",
+        "type": f"{draw(st.sampled_from(['max', 'avg']))}pool{rank}d",
+        "pool": _axes(draw, rank, 1, 4),
+    }
+    if draw(st.booleans()):
+        layer["stride"] = _axes(draw, rank, 1, 3)
+    if draw(st.booleans()):
+        layer["padding"] = _axes(draw, rank, 0, 2)
+    if draw(st.booleans()):
+        layer["ceil_mode"] = draw(st.booleans())
+    return layer
+
+
+@st.composite
+def network(draw: st.DrawFn, rank: int | None = None, max_layers: int = 4) -> dict:
+    rank = rank or draw(st.integers(1, 3))
+    high = {1: 40, 2: 20, 3: 9}[rank]
+    shape = [draw(st.integers(1, high)) for _ in range(rank)] + [draw(st.integers(1, 8))]
+    layers = []
+    for i in range(draw(st.integers(1, max_layers))):
+        kind = draw(st.sampled_from(["conv", "conv", "pool", "batchnorm", "relu"]))
+        if kind == "conv":
+            layers.append(draw(conv_layer(rank, i)))
+        elif kind == "pool":
+            layers.append(draw(pool_layer(rank, i)))
+        else:
+            layers.append({"name": f"l{i}", "type": kind})
+    if draw(st.booleans()):
+        n = len(layers)
+        layers.append(
+            {"name": f"l{n}", "type": "dense", "units": draw(st.integers(1, 16)), "bias": draw(st.booleans())}
+        )
+        if draw(st.booleans()):
+            layers.append({"name": f"l{n + 1}", "type": "batchnorm"})
+    return {"name": "random", "input": shape, "layers": layers}
+
+
+def _yaml(network: dict) -> bytes:
+    import json
+
+    return json.dumps(network).encode()  # JSON is YAML: the full loading path is exercised
+
+
+def engine_and_torch_agree(net: dict) -> None:
+    text = _yaml(net)
+    try:
+        architecture = validate("random.yaml", load("random.yaml", text))
+        compute(architecture)
+    except ArchitectureError as exc:
+        engine_error = exc
+    else:
+        engine_error = None
+    try:
+        spec = architecture if engine_error is None else _torch_only(net)
+        torch_error = None
+        if spec is not None:
+            oracle.run(spec)
+    except (RuntimeError, ValueError) as exc:
+        torch_error = exc
+    oracle.REPORT["random cases checked"] += 1
+    if engine_error is None and torch_error is None:
+        compare(architecture, "random network " + text.decode())
+        oracle.REPORT["random cases computed by both"] += 1
+        return
+    if engine_error is not None and torch_error is not None:
+        for problem in engine_error.problems:  # a located, readable message
+            assert str(problem).startswith("random.yaml:") and ": expected " in str(problem), str(problem)
+        oracle.REPORT["random cases rejected by both"] += 1
+        return
+    oracle.REPORT["mismatches"] += 1
+    raise AssertionError(
+        f"engine {'rejected' if engine_error else 'accepted'} and PyTorch "
+        f"{'rejected' if torch_error else 'accepted'} {text.decode()}: {engine_error or torch_error}"
+    )
+
+
+def _torch_only(net: dict) -> Architecture | None:
+    """The same network validated without shape checks, so PyTorch can try what the engine refused."""
+    architecture = validate("random.yaml", load("random.yaml", _yaml(net)))
+    return architecture
+
+
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@SETTINGS
+@given(network(rank=1))
+def test_random_1d_networks(net: dict) -> None:
+    engine_and_torch_agree(net)
+
+
+@SETTINGS
+@given(network(rank=2))
+def test_random_2d_networks(net: dict) -> None:
+    engine_and_torch_agree(net)
+
+
+@SETTINGS
+@given(network(rank=3, max_layers=3))
+def test_random_3d_networks(net: dict) -> None:
+    engine_and_torch_agree(net)
+
+
+@SETTINGS
+@given(
+    st.integers(1, 3).flatmap(lambda r: st.tuples(st.just(r), conv_layer(r, 0), st.integers(1, 12), st.integers(1, 8)))
+)
+def test_random_single_convolutions(case: tuple) -> None:
+    rank, layer, size, channels = case
+    engine_and_torch_agree({"name": "random", "input": [size] * rank + [channels], "layers": [layer]})
