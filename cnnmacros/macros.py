@@ -103,7 +103,10 @@ class Macros:
         **values: int,
     ) -> str:
         """A formula worked with a layer's numbers, or with numbers given on the page, as display math."""
-        return render.step_block(self._values(name, arch, layer, label, input, values)[0])
+        try:
+            return render.step_block(self._values(name, arch, layer, label, input, values)[0])
+        except ArchitectureError as exc:
+            return render.error_block(exc)
 
     def value_of(
         self,
@@ -115,7 +118,10 @@ class Macros:
         **values: int,
     ) -> str:
         """The exact value of a formula for prose: ``55``, or ``54.25`` where it does not divide."""
-        return _exact(self._values(name, arch, layer, label, input, values)[1])
+        try:
+            return _exact(self._values(name, arch, layer, label, input, values)[1])
+        except ArchitectureError:
+            return "(file has errors)"
 
     # Architectures -----------------------------------------------------------------------------
     def layer_table(self, arch: str) -> str:

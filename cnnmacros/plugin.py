@@ -13,10 +13,13 @@ from pathlib import Path
 from mkdocs.config import config_options
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
 
 from cnnmacros.library import STEM, Library
+from cnnmacros.render import plain_title
+from cnnmacros.rows import Summary
 
 log = logging.getLogger("mkdocs.plugins.cnnmacros")
 
@@ -50,8 +53,18 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
                 log.error(str(problem))
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        self.generated: dict[str, str] = {}
         for stem in sorted(self.library.results()):
             uri = self._uri(stem)
             if STEM.match(stem) and files.get_file_from_path(uri) is None:
                 files.append(File.generated(config, uri, content=f'{{{{ architecture_page("{stem}") }}}}\n'))
+                self.generated[uri] = stem
         return files
+
+    @event_priority(-100)  # after mkdocs-macros, so that nothing renders the author's text as Jinja
+    def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        stem = self.generated.get(page.file.src_uri)
+        if stem is not None:
+            result = self.library.get(stem)
+            page.meta["title"] = plain_title(result.name if isinstance(result, Summary) else stem)
+        return markdown

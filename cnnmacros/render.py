@@ -28,6 +28,15 @@ def escape(text: str) -> str:
     return out.replace("\n", " ")
 
 
+def plain_title(text: str) -> str:
+    """A page title that is safe where themes print it unescaped (nav, ``<title>`` after striptags).
+
+    The page's own heading shows the exact text; the title swaps the three characters that could
+    start markup for look-alikes.
+    """
+    return " ".join(text.translate(str.maketrans({"<": "\u2039", ">": "\u203a", "&": "\uff06"})).split())
+
+
 def slug(index: int, name: str) -> str:
     """A safe, unique HTML id for a layer: its index and its name reduced to [a-z0-9-]."""
     words = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
@@ -66,7 +75,9 @@ def description(text: str) -> str:
         url = html.unescape(match.group(2))
         return match.group(0) if _SAFE_URL.match(url.strip()) else f'{match.group(1)}="#"'
 
-    return re.sub(r'\b(href|src)="([^"]*)"', check, rendered)
+    safe = re.sub(r'\b(href|src)="([^"]*)"', check, rendered)
+    # Braces and hashes as entities: nothing an author writes can look like a Jinja tag.
+    return re.sub(r"&#?\w+;|[{}#]", lambda m: m.group(0) if len(m.group(0)) > 1 else f"&#{ord(m.group(0))};", safe)
 
 
 def formula_block(name: str) -> str:

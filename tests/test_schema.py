@@ -1,0 +1,57 @@
+"""The JSON Schema: generated from the registry, shipped unchanged, and agreeing with the files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import jsonschema
+import pytest
+import yaml
+
+from cnnmacros.layers import REGISTRY
+from cnnmacros.schema import SHIPPED, schema, schema_text
+
+from .conftest import ARCHITECTURES, PYTHON, ROOT
+
+VALIDATOR = jsonschema.Draft202012Validator(schema())
+
+
+def test_schema_is_valid_json_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(schema())
+
+
+def test_shipped_schema_has_not_drifted_from_the_registry() -> None:
+    assert SHIPPED.read_text(encoding="utf-8") == schema_text(), "run python -m cnnmacros.schema"
+
+
+def test_schema_lists_every_layer_type_and_its_keys() -> None:
+    items = schema()["properties"]["layers"]["items"]
+    assert items["properties"]["type"]["enum"] == list(REGISTRY)
+    branches = {b["if"]["properties"]["type"]["const"]: b["then"] for b in items["allOf"]}
+    assert set(branches) == set(REGISTRY)
+    for name, kind in REGISTRY.items():
+        assert set(branches[name]["properties"]) == {"name", "type", *kind.options}, name
+        assert set(branches[name]["required"]) == {"name", "type"} | {k for k, o in kind.options.items() if o.required}
+
+
+@pytest.mark.parametrize("path", sorted(ARCHITECTURES.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_architecture_file_validates_and_points_at_the_schema(path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# yaml-language-server: $schema=../cnnmacros/architecture.schema.json\n")
+    assert list(VALIDATOR.iter_errors(yaml.safe_load(text))) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["unknown-key.yaml", "zero-size.yaml", "wrong-type-float.yaml", "missing-required-key.yaml", "bad-symbol.yaml"],
+)
+def test_schema_also_rejects_broken_files(name: str) -> None:
+    data = yaml.safe_load((ROOT / "tests" / "broken" / name).read_text(encoding="utf-8"))
+    assert list(VALIDATOR.iter_errors(data))
+
+
+def test_schema_command_prints_it(cli_env: dict[str, str]) -> None:
+    done = subprocess.run([PYTHON, "-m", "cnnmacros", "schema"], cwd=ROOT, env=cli_env, capture_output=True, text=True)
+    assert done.returncode == 0
+    assert json.loads(done.stdout) == schema()

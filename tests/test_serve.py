@@ -1,0 +1,90 @@
+"""A real ``mkdocs serve`` on 127.0.0.1 survives a bad edit and recovers once the file is fixed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+GOOD = "4,058"  # the MNIST network's total, from 003_3158b1b40f59c9ac.txt
+BROKEN_MESSAGE = "architectures/mnist.yaml:9: layers[0] (Conv-1) kernel: expected a positive integer, got 0"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode("utf-8")
+    except OSError:
+        return ""
+
+
+def wait_for(url: str, text: str, timeout: float = 90) -> float:
+    """Seconds until the page at ``url`` contains ``text``."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if text in fetch(url):
+            return time.monotonic() - started
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not show {text!r} within {timeout} s:\n{fetch(url)[:2000]}")
+
+
+def make_project(tmp: Path) -> Path:
+    """A copy of the site's sources whose architecture files the test may edit."""
+    for name in ("docs", "architectures"):
+        shutil.copytree(ROOT / name, tmp / name)
+    shutil.copy(ROOT / "mkdocs.yml", tmp / "mkdocs.yml")
+    (tmp / "cnnmacros").symlink_to(ROOT / "cnnmacros")
+    return tmp / "architectures" / "mnist.yaml"
+
+
+def test_serve_survives_a_bad_edit(tmp_path: Path) -> None:
+    mnist = make_project(tmp_path)
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_MKDOCS_2_WARNING="1")
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}", "-f", "mkdocs.yml"],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/architectures/mnist/"
+    try:
+        wait_for(url, GOOD)
+        good = mnist.read_text(encoding="utf-8")
+        assert "{name: Conv-1, type: conv2d, filters: 4, kernel: 5}" in good
+        mnist.write_text(good.replace("filters: 4, kernel: 5}", "filters: 4, kernel: 0}"), encoding="utf-8")
+        wait_for(url, BROKEN_MESSAGE)
+        assert server.poll() is None, "mkdocs serve stopped on a bad file"
+        assert GOOD not in fetch(url)
+        # The hand-written MNIST page shows the error too, instead of stale figures.
+        assert "This architecture file has errors" in fetch(f"http://127.0.0.1:{port}/mnist/")
+        mnist.write_text(good, encoding="utf-8")
+        wait_for(url, GOOD)
+        assert BROKEN_MESSAGE not in fetch(url)
+        assert server.poll() is None
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+    output = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert f"ERROR   -  {BROKEN_MESSAGE}" in output
+    assert "Traceback" not in output
