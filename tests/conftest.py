@@ -58,7 +58,7 @@ def golden(request: pytest.FixtureRequest):
     def check(name: str, text: str) -> None:
         path = ROOT / "tests" / "golden" / name
         if regen:
-            path.parent.mkdir(exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             return
         assert path.exists(), f"no golden file {path}; run pytest --regen-golden and review it"

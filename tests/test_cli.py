@@ -1,0 +1,82 @@
+"""The ``cnnmacros`` command as a user runs it: output, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from .conftest import PYTHON, ROOT
+from .test_source_documents import ALEXNET_TABLE
+
+
+def run(*args: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([PYTHON, "-m", "cnnmacros", *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_summary_json_matches_the_alexnet_table(cli_env: dict[str, str]) -> None:
+    done = run("summary", "architectures/alexnet.yaml", "--json", env=cli_env)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["name"] == "AlexNet" and data["input"] == [227, 227, 3]
+    for layer, line in zip(data["layers"], ALEXNET_TABLE.strip().splitlines()):
+        name, size, weights, biases, params = line.split("\t")
+        assert layer["name"] == name
+        assert "x".join(map(str, layer["output"])) == size.removesuffix("×1")
+        assert [layer["weights"], layer["biases"], layer["params"]] == [
+            int(x.replace(",", "")) for x in (weights, biases, params)
+        ]
+        assert layer["non_trainable"] == 0
+    assert data["totals"] == {"params": 62_378_344, "non_trainable": 0}
+
+
+def test_summary_json_symbolic_shapes_are_strings(cli_env: dict[str, str]) -> None:
+    data = json.loads(run("summary", "architectures/batchnorm-2d.yaml", "--json", env=cli_env).stdout)
+    assert data["input"] == ["H", "W", 3]
+    assert data["layers"][2]["output"] == ["H - 4", "W - 4", 32]
+    assert data["layers"][4]["conditions"] == ["32*(H - 4)*(W - 4) = 128"]
+    assert data["totals"] == {"params": 13_440, "non_trainable": 2 * 16 + 2 * 32}
+
+
+def test_summary_table_has_totals(cli_env: dict[str, str]) -> None:
+    done = run("summary", "architectures/mnist.yaml", env=cli_env)
+    assert done.returncode == 0
+    assert "Parameters (weights and biases): 4,058" in done.stdout
+    assert "Non-trainable (batch-norm running statistics): 0" in done.stdout
+
+
+def test_check_all_files_by_default(cli_env: dict[str, str]) -> None:
+    done = run("check", env=cli_env)
+    count = len(list((ROOT / "architectures").glob("*.yaml")))
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{count} files checked, all valid\n", "")
+
+
+def test_check_reports_every_broken_file(cli_env: dict[str, str]) -> None:
+    done = run(
+        "check", "tests/broken/zero-size.yaml", "architectures/mnist.yaml", "tests/broken/empty.yaml", env=cli_env
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "tests/broken/zero-size.yaml:4: layers[0] (conv3_1) kernel: expected a positive integer, got 0",
+        "tests/broken/empty.yaml:1: file is empty: expected a mapping with name, input and layers",
+        "2 of 3 files have errors",
+    ]
+
+
+def test_summary_of_a_missing_or_broken_file(cli_env: dict[str, str], tmp_path: Path) -> None:
+    done = run("summary", "nope.yaml", env=cli_env)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == "nope.yaml:1: cannot read the file: No such file or directory\n"
+    done = run("summary", "tests/broken/several-errors.yaml", "--json", env=cli_env)
+    assert done.returncode == 1 and len(done.stderr.splitlines()) == 3 and "Traceback" not in done.stderr
+
+
+def test_check_with_no_files(cli_env: dict[str, str], tmp_path: Path) -> None:
+    done = run("check", str(tmp_path), env=cli_env)
+    assert done.returncode == 1 and "no architecture files found" in done.stderr
+
+
+def test_installed_entry_point() -> None:
+    exe = Path(PYTHON).with_name("cnnmacros")
+    done = subprocess.run([str(exe), "summary", "architectures/mnist.yaml"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0 and "4,058" in done.stdout

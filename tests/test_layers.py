@@ -1,0 +1,116 @@
+"""Each layer type against hand derivations, and the registry's contract."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+
+from cnnmacros.architecture import validate
+from cnnmacros.engine import compute
+from cnnmacros.errors import ArchitectureError
+from cnnmacros.formulas import FORMULAS
+from cnnmacros.layers import REGISTRY, ShapeKeeping, register
+from cnnmacros.yamlnodes import load
+
+
+def rows(input_: str, *layers: str):
+    text = (
+        "name: t\ninput: "
+        + input_
+        + "\nlayers:\n"
+        + "".join(f"  - {{name: l{i}, {s}}}\n" for i, s in enumerate(layers))
+    )
+    return compute(validate("t.yaml", load("t.yaml", text.encode()))).rows
+
+
+def problems(input_: str, *layers: str) -> list[str]:
+    with pytest.raises(ArchitectureError) as info:
+        rows(input_, *layers)
+    return [str(p) for p in info.value.problems]
+
+
+def test_registry_contract() -> None:
+    for name, kind in REGISTRY.items():
+        assert kind.type_name == name and kind.summary
+        for key, option in kind.options.items():
+            assert option.help and callable(option.validator), (name, key)
+        assert set(kind.formulas) <= set(FORMULAS), name
+    with pytest.raises(ValueError, match="registered twice"):
+        register(ShapeKeeping("relu", "again"))
+
+
+def test_conv_dilation_stride_padding() -> None:
+    # 2D, 17x12 input, kernel [3, 5], stride 2, padding [1, 0], dilation 2:
+    # H: floor((17 + 2 - 2*2 - 1)/2) + 1 = 7 + 1 = 8; W: floor((12 + 0 - 2*4 - 1)/2) + 1 = 1 + 1 = 2.
+    (row,) = rows("[17, 12, 6]", "type: conv2d, filters: 4, kernel: [3, 5], stride: 2, padding: [1, 0], dilation: 2")
+    assert row.output == (8, 2, 4)
+    assert (row.weights, row.biases) == (3 * 5 * 6 * 4, 4)
+
+
+def test_conv_same_valid_groups_and_no_bias() -> None:
+    (row,) = rows("[9, 9, 9, 8]", "type: conv3d, filters: 4, kernel: 2, padding: same, groups: 4, bias: false")
+    assert row.output == (9, 9, 9, 4)
+    assert (row.weights, row.biases) == (2 * 2 * 2 * (8 // 4) * 4, 0)
+    (row,) = rows("[10, 1]", "type: conv1d, filters: 1, kernel: 4, padding: valid")
+    assert row.output == (7, 1) and row.params == 4 + 1
+
+
+def test_conv_problems() -> None:
+    assert problems("[9, 9, 3]", "type: conv2d, filters: 4, kernel: 3, stride: 2, padding: same") == [
+        "t.yaml:4: layers[0] (l0) padding: expected stride 1 with 'same' padding (PyTorch's rule), got stride 2"
+    ]
+    assert problems("[9, 9, 6]", "type: conv2d, filters: 5, kernel: 3, groups: 3") == [
+        "t.yaml:4: layers[0] (l0) groups: expected a divisor of filters (5), got 3"
+    ]
+    assert problems("[5, 5, 1]", "type: conv2d, filters: 1, kernel: 3, dilation: 3") == [
+        "t.yaml:4: layers[0] (l0) kernel: expected a kernel that fits the padded input along H (5 + 2x0 = 5), "
+        "got a dilated extent of 7"
+    ]
+
+
+def test_pools() -> None:
+    # ceil mode: ceil((6 - 3)/2) + 1 = 3, last window starts at 4 < 6: kept.
+    (row,) = rows("[6, 6, 2]", "type: maxpool2d, pool: 3, stride: 2, ceil_mode: true")
+    assert row.output == (6 // 2, 3, 2)
+    (row,) = rows("[7, 5]", "type: avgpool1d, pool: 2")  # stride defaults to the window: floor(5/2) + 1 = 3
+    assert row.output == (3, 5) and row.params == 0
+    assert problems("[8, 8, 1]", "type: maxpool2d, pool: 2, padding: 2") == [
+        "t.yaml:4: layers[0] (l0) padding: expected at most half the pool window (1 for a window of 2), got 2"
+    ]
+    assert problems("[1, 4, 4, 1]", "type: avgpool3d, pool: 2, padding: 1") == [
+        "t.yaml:4: layers[0] (l0) pool: expected a window no larger than the unpadded input along D (1), "
+        "as PyTorch's 3D average pooling requires, got 2"
+    ]
+    assert problems("[H, 1]", "type: maxpool1d, pool: 2, ceil_mode: true") == [
+        "t.yaml:4: layers[0] (l0) ceil_mode: expected false with a symbolic input size (the ceil-mode rule compares "
+        "sizes, and H is not a number), got true"
+    ]
+
+
+def test_batchnorm_any_rank() -> None:
+    for shape, channels in (("[10]", 10), ("[7, 3]", 3), ("[4, 4, 5]", 5), ("[2, 2, 2, 6]", 6)):
+        (row,) = rows(shape, "type: batchnorm")
+        assert (row.weights, row.biases, row.non_trainable) == (channels, channels, 2 * channels)
+
+
+def test_dense_flattens_and_checks_declared_inputs() -> None:
+    flat, dense = rows("[3, 4, 5]", "type: flatten", "type: dense, units: 7, bias: false")
+    assert flat.output == (60,) and (dense.weights, dense.biases) == (60 * 7, 0)
+    (row,) = rows("[6, 6, 256]", "type: dense, units: 10, inputs: 9216")
+    assert row.params == (6 * 6 * 256 + 1) * 10
+    (row,) = rows("[H, 2]", "type: dense, units: 3, inputs: 8")
+    assert row.weights == 8 * 3 and row.conditions[0].rhs == 8
+    assert sympy.simplify(row.conditions[0].lhs - 2 * sympy.Symbol("H", integer=True, positive=True)) == 0
+
+
+def test_shape_keeping_layers() -> None:
+    layers = [
+        "type: relu",
+        "type: dropout, rate: 0.2",
+        "type: lrn, size: 3",
+        "type: leaky_relu, negative_slope: 0.1",
+        "type: softmax",
+        "type: gelu",
+    ]
+    for row in rows("[5, 5, 2]", *layers):
+        assert row.output == (5, 5, 2) and row.params == 0 and row.non_trainable == 0

@@ -1,0 +1,94 @@
+"""The macros: thin calls that return rendered figures, and error blocks for broken files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cnnmacros.library import Library
+from cnnmacros.macros import Macros, _exact, define_env
+
+from .conftest import ARCHITECTURES, ROOT
+
+
+@pytest.fixture(scope="module")
+def macros() -> Macros:
+    return Macros(Library(ARCHITECTURES, ROOT))
+
+
+def test_values_for_prose(macros: Macros) -> None:
+    assert macros.shape("alexnet", "Conv-1") == "55×55×96"
+    assert macros.shape("alexnet", "input") == "227×227×3"
+    assert macros.shape("mnist") == "10"
+    assert macros.count("alexnet", "FC-1", "weights") == "37,748,736"  # 000: 6^2 x 256 x 4096
+    assert macros.total("alexnet") == "62,378,344"
+    assert macros.total("alexnet", layer_type="conv2d") == "3,747,200"
+    assert macros.total("batchnorm-3d", "non_trainable") == "96"
+
+
+def test_formulas_evaluated_with_a_layers_numbers(macros: Macros) -> None:
+    # 000's fault: (224 - 11)/4 + 1 = 54.25; 001's fault: (227 - 11 + 1)/4 = 54.25
+    assert macros.value_of("conv_output_size_textbook", "alexnet", "Conv-1", input=[224, 224, 3]) == "54.25"
+    assert macros.value_of("naive_strided_output_size", "alexnet", "Conv-1") == "54.25"
+    assert macros.value_of("conv_output_size_d1", "alexnet", "Conv-1", S=1) == "217"
+    assert macros.value_of("pool_output_size", I=6, K=3, S=2, P=0) == "2"
+    assert 'data-formula="naive_strided_output_size"' in macros.compute(
+        "naive_strided_output_size", "alexnet", "Conv-1"
+    )
+    with pytest.raises(KeyError, match="needs S"):
+        macros.value_of("pool_output_size", I=6, K=3, P=0)
+
+
+def test_worked_steps_and_tables(macros: Macros) -> None:
+    assert macros.worked_step("alexnet", "Conv-1", "parameters").count("<math") == 1
+    assert "34,944" in macros.worked_step("alexnet", "Conv-1", "parameters")
+    with pytest.raises(KeyError, match="no step 'nothing'"):
+        macros.worked_step("alexnet", "Conv-1", "nothing")
+    with pytest.raises(KeyError, match="no layer named 'Conv-9'"):
+        macros.shape("alexnet", "Conv-9")
+    assert macros.layer_table("mnist").startswith("| Layer | Type |")
+    assert macros.example_inputs("batchnorm-2d") == "5×8×3, 6×6×3 and 8×5×3"  # 32(H-4)(W-4) = 128
+
+
+def test_exact_values() -> None:
+    assert (_exact(55), _exact(62378344), _exact(0.5)) == ("55", "62,378,344", "0.5")
+    import sympy
+
+    assert _exact(sympy.Rational(217, 4)) == "54.25" and _exact(sympy.Rational(1, 3)) == "1/3"
+
+
+def test_broken_file_shows_its_errors(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(
+        "name: B\ninput: [4, 1]\nlayers: [{name: c, type: conv1d, filters: 1, kernel: 0}]\n"
+    )
+    m = Macros(Library(tmp_path, tmp_path))
+    for out in (
+        m.layer_table("bad"),
+        m.architecture_page("bad"),
+        m.worked_step("bad", "c", "x"),
+        m.compute("conv_output_size_d1", "bad", "c"),
+    ):
+        assert "This architecture file has errors" in out
+        assert "bad.yaml:3: layers[0] (c) kernel: expected a positive integer, got 0" in out
+    assert (
+        m.shape("bad")
+        == m.count("bad", "c")
+        == m.total("bad")
+        == m.value_of("conv_biases", "bad", "c")
+        == "(file has errors)"
+    )
+
+
+def test_define_env_registers_every_macro() -> None:
+    class Env:
+        conf = {"config_file_path": str(ROOT / "mkdocs.yml")}
+        macros: dict[str, object] = {}
+
+        def macro(self, function, name):
+            self.macros[name] = function
+
+    env = Env()
+    define_env(env)
+    assert {"formula", "worked_step", "layer_table", "shape", "count", "total", "architecture_page"} <= set(env.macros)
+    assert env.macros["total"]("alexnet") == "62,378,344"

@@ -1,0 +1,76 @@
+"""MathML printed from the formulas: structure, substituted numbers, rounding shown."""
+
+from __future__ import annotations
+
+import re
+import xml.dom.minidom
+
+import sympy
+
+from cnnmacros.formulas import FORMULAS
+from cnnmacros.mathml import equation, formula_math, step_math, symbol_math
+from cnnmacros.rows import Step
+
+
+def flat(markup: str) -> str:
+    """The text a reader sees, in order, with operators spelled out."""
+    text = re.sub(r"<[^>]+>", " ", markup)
+    for entity, char in {
+        "&#x2212;": "−",
+        "&#xD7;": "×",
+        "&InvisibleTimes;": "",
+        "&#8970;": "⌊",
+        "&#8971;": "⌋",
+        "&#8968;": "⌈",
+        "&#8969;": "⌉",
+        "&#x2264;": "≤",
+        "&#8195;": " ",
+        "&#8194;": " ",
+    }.items():
+        text = text.replace(entity, char)
+    return " ".join(text.split())
+
+
+def test_every_formula_prints_as_well_formed_mathml() -> None:
+    for name in FORMULAS:
+        markup = formula_math(name)
+        xml.dom.minidom.parseString(markup.replace("&InvisibleTimes;", "&#x2062;"))
+        assert markup.startswith('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">')
+
+
+def test_conv_step_shows_formula_numbers_rounding_and_result() -> None:
+    step = Step("output size", "conv_output_size_d1", {"I": 224, "K": 11, "S": 4, "P": 0}, 54)
+    # O = ⌊(I − K + 2P)/S⌋ + 1 = ⌊(224 − 11 + 2 × 0)/4⌋ + 1 = ⌊213/4⌋ + 1 = 54
+    assert flat(step_math(step)) == "O = ⌊ I − K + 2 P S ⌋ + 1 = ⌊ 224 − 11 + 2 × 0 4 ⌋ + 1 = ⌊ 213 4 ⌋ + 1 = 54"
+
+
+def test_general_conv_formula_reads_in_pytorch_order() -> None:
+    assert flat(formula_math("conv_output_size")) == "O = ⌊ I + 2 P − D ( K − 1 ) − 1 S ⌋ + 1"
+
+
+def test_weights_follow_the_documents_order_and_group_thousands() -> None:
+    step = Step("weights", "conv2d_weights", {"K_h": 11, "K_w": 11, "C_in": 3, "G": 1, "C_out": 96}, 34_848)
+    assert flat(step_math(step)) == "W = K h K w C in C out G = 11 × 11 × 3 × 96 1 = 34,848"
+
+
+def test_symbolic_values_are_parenthesised() -> None:
+    h = sympy.Symbol("H", integer=True, positive=True)
+    step = Step("output size", "conv_output_size_d1", {"I": h - 2, "K": 3, "S": 1, "P": 0}, h - 4)
+    assert flat(step_math(step)) == "O = ⌊ I − K + 2 P S ⌋ + 1 = ⌊ ( H − 2 ) − 3 + 2 × 0 1 ⌋ + 1 = H − 4"
+
+
+def test_result_equal_to_substitution_is_not_repeated() -> None:
+    step = Step("biases", "conv_biases", {"C_out": 96}, 96)
+    assert flat(step_math(step)) == "B = C out = 96"
+
+
+def test_ceil_mode_is_a_brace_of_cases() -> None:
+    text = flat(formula_math("pool_output_size_ceil"))
+    assert text.startswith("O = { ⌈ I − K + 2 P S ⌉ if I + P ≤ S ⌈")
+    assert text.endswith("+ 1 otherwise")
+    assert "<mtable" in formula_math("pool_output_size_ceil")
+
+
+def test_equation_and_symbol() -> None:
+    assert flat(equation(sympy.Symbol("H") * 2, 8)) == "2 H = 8"
+    assert "<msub><mi>C</mi><mi>in</mi></msub>" in symbol_math("C_in")

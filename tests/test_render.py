@@ -1,0 +1,93 @@
+"""Site Markdown: golden pages, totals that add up, escaping, and big numbers in full."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+import sympy
+
+from cnnmacros.engine import summarize
+from cnnmacros.errors import ArchitectureError, Problem
+from cnnmacros.render import (
+    architecture_page,
+    count,
+    description,
+    error_block,
+    escape,
+    layer_table,
+    layer_types,
+    plain_title,
+    shape,
+    slug,
+)
+
+from .conftest import ARCHITECTURES
+
+FILES = sorted(ARCHITECTURES.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_page_matches_golden_file(path, golden) -> None:
+    golden(f"pages/{path.stem}.md", architecture_page(summarize(path, f"architectures/{path.name}")))
+
+
+def _numbers(cell: str) -> int | None:
+    text = re.sub(r"<[^>]+>|\*", "", cell).strip()
+    return int(text.replace(",", "")) if re.fullmatch(r"[\d,]+", text) else None
+
+
+@pytest.mark.parametrize("path", [p for p in FILES if "batchnorm" not in p.stem], ids=lambda p: p.stem)
+def test_table_columns_add_up_to_the_total_row(path) -> None:
+    lines = [line for line in layer_table(summarize(path)).splitlines() if line.startswith("| ")]
+    cells = [[c.strip() for c in line.strip("|").split(" | ")] for line in lines[2:]]
+    body, total = cells[:-1], cells[-1]
+    assert total[0] == "**Total**"
+    for column in range(3, len(total)):
+        assert sum(_numbers(row[column]) for row in body) == _numbers(total[column]), (path.stem, column)
+
+
+def test_symbolic_table_totals_add_up() -> None:
+    summary = summarize(ARCHITECTURES / "batchnorm-2d.yaml")
+    lines = layer_table(summary).splitlines()
+    params = [_numbers(line.strip("|").split(" | ")[5]) for line in lines[2:-1]]
+    assert sum(params) == 13_440 and "**13,440**" in lines[-1]  # the total of 002_4edadeb67e7566ee.txt
+
+
+def test_escape_leaves_no_markup() -> None:
+    hostile = "<b>x</b> | *y* _z_ [l](u) `c` {{ j }} & \\"
+    out = escape(hostile)
+    assert not set(out) & set("<>|*_[]`{}\\")
+    assert html.unescape(out) == hostile
+
+
+def test_description_is_markdown_without_html_or_unsafe_links() -> None:
+    out = description("**ok** <script>x</script> [a](javascript:alert(1)) [b](https://example.org/p) [c](page.md)")
+    assert "<strong>ok</strong>" in out and "&lt;script&gt;" in out
+    assert 'href="&#35;"' in out and 'href="https://example.org/p"' in out and 'href="page.md"' in out
+
+
+def test_counts_and_shapes() -> None:
+    assert count(10**40) == "10," + ",".join(["000"] * 13)
+    assert shape((227, 227, 3)) == "227×227×3"
+    h = sympy.Symbol("H", integer=True, positive=True)
+    out = shape((h - 4, h, 16))
+    assert out.startswith("<math") and "<mi>H</mi>" in out and "&#x2212;" in out
+
+
+def test_slug_and_title() -> None:
+    assert slug(3, "Conv 3_1 (a)") == "layer-3-conv-3-1-a"
+    assert slug(0, "<>") == "layer-0"
+    assert plain_title("<b>A & B</b>") == "\u2039b\u203aA \uff06 B\u2039/b\u203a"
+
+
+def test_error_block_escapes_messages() -> None:
+    out = error_block(ArchitectureError([Problem("f.yaml", 2, "name", "got '<script>'")]))
+    assert "<script>" not in out and "&lt;script&gt;" in out
+
+
+def test_layer_types_table_lists_the_registry() -> None:
+    out = layer_types()
+    assert "| `conv2d` | 2D convolution | `filters` (required), `kernel` (required), `stride` (1)" in out
+    assert "`ceil_mode` (false)" in out and "| `batchnorm` |" in out

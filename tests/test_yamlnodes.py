@@ -1,0 +1,71 @@
+"""Safe YAML loading with lines: what is kept, what is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnnmacros.errors import ArchitectureError
+from cnnmacros.yamlnodes import MAX_NODES, YMap, YScalar, YSeq, describe, load
+
+
+def messages(text: str | bytes) -> list[str]:
+    with pytest.raises(ArchitectureError) as info:
+        load("f.yaml", text.encode() if isinstance(text, str) else text)
+    return [str(p) for p in info.value.problems]
+
+
+def test_values_keep_their_lines() -> None:
+    tree = load("f.yaml", b"name: x\n\ninput:\n  - 3\n  - H\nlayers: []\n")
+    assert isinstance(tree, YMap)
+    assert tree.key_lines == {"name": 1, "input": 3, "layers": 6}
+    seq = tree.items["input"]
+    assert isinstance(seq, YSeq) and [i.line for i in seq.items] == [4, 5]
+    assert [i.value for i in seq.items if isinstance(i, YScalar)] == [3, "H"]
+
+
+def test_merge_keys_and_explicit_keys_win() -> None:
+    tree = load("f.yaml", b"base: &b {kernel: 3, stride: 1}\nlayer: {<<: *b, stride: 2}\n")
+    layer = tree.items["layer"]
+    assert {k: v.value for k, v in layer.items.items()} == {"stride": 2, "kernel": 3}
+    assert layer.key_lines == {"stride": 2, "kernel": 1}
+
+
+def test_duplicate_keys_are_errors() -> None:
+    assert messages("a: 1\nb:\n  k: 1\n  k: 2\n") == ["f.yaml:4: b k: duplicate key (first at line 3)"]
+
+
+def test_object_tags_are_refused_with_their_path() -> None:
+    assert messages("layers:\n  - !!python/name:os.system x\n") == [
+        "f.yaml:2: layers[0]: YAML tag !!python/name:os.system is not allowed: architecture files hold only plain "
+        "values, lists and mappings"
+    ]
+    assert messages("a: !custom 1\n") == [
+        "f.yaml:1: a: YAML tag !custom is not allowed: architecture files hold only plain values, lists and mappings"
+    ]
+    assert messages("a: !!binary aGk=\n")[0].startswith("f.yaml:1: a: YAML tag !!binary is not allowed")
+
+
+def test_recursive_alias_is_too_large_not_a_hang() -> None:
+    assert messages("a: &a [1, *a]\n") == [
+        f"f.yaml:1: document expands to more than {MAX_NODES:,} values (nested YAML aliases?)"
+    ]
+
+
+def test_byte_order_mark_is_accepted() -> None:
+    assert isinstance(load("f.yaml", "\ufeffname: x\n".encode()), YMap)
+
+
+def test_syntax_error_names_the_line() -> None:
+    assert messages("a: [1, 2\nb: 3\n")[0].startswith("f.yaml:2: YAML syntax error: while parsing a flow sequence")
+
+
+def test_empty_and_comment_only_files() -> None:
+    expected = ["f.yaml:1: file is empty: expected a mapping with name, input and layers"]
+    assert messages("") == expected
+    assert messages("# nothing\n") == expected
+
+
+def test_describe_quotes_what_the_author_wrote() -> None:
+    tree = load("f.yaml", b"a: [0, 2.50, true, null, 'x', '', [1], {k: 1}]\n")
+    described = [describe(n) for n in tree.items["a"].items]
+    assert described == ["0", "2.50", "true", "null", "'x'", "an empty string", "[1]", "a mapping"]
