@@ -104,3 +104,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         "mismatches",
     ):
         terminalreporter.write_line(f"{key}: {report.get(key, 0):,}")
+
+
+def copy_project(tmp: Path) -> Path:
+    """A scratch copy of the site's sources (docs, architectures, mkdocs.yml) that a test may edit."""
+    import shutil
+
+    for name in ("docs", "architectures"):
+        shutil.copytree(ROOT / name, tmp / name)
+    shutil.copy(ROOT / "mkdocs.yml", tmp / "mkdocs.yml")
+    (tmp / "cnnmacros").symlink_to(ROOT / "cnnmacros")
+    return tmp

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, build_site, require
+from .conftest import build_site, copy_project, require
 
 EVIL = """\
 name: "<script>alert('name')</script> {{ 7*7 }} | *star*"
@@ -25,11 +24,7 @@ layers:
 
 @pytest.fixture(scope="module")
 def evil_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("evil")
-    for name in ("docs", "architectures"):
-        shutil.copytree(ROOT / name, project / name)
-    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    (project / "cnnmacros").symlink_to(ROOT / "cnnmacros")
+    project = copy_project(tmp_path_factory.mktemp("evil"))
     (project / "architectures" / "evil.yaml").write_text(EVIL, encoding="utf-8")
     done = build_site(project / "mkdocs.yml", project / "site")
     assert done.returncode == 0, done.stderr

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from .conftest import ROOT, build_site
+from .conftest import ROOT, build_site, copy_project
 
 BROKEN = "name: Broken\ninput: [8, 8, 3]\nlayers:\n  - {name: conv3_1, type: conv2d, filters: 4, kernel: 0}\n"
 
 
-def project(tmp: Path) -> Path:
-    for name in ("docs", "architectures"):
-        shutil.copytree(ROOT / name, tmp / name)
-    shutil.copy(ROOT / "mkdocs.yml", tmp / "mkdocs.yml")
-    (tmp / "cnnmacros").symlink_to(ROOT / "cnnmacros")
-    return tmp
-
-
 def test_strict_build_fails_on_a_broken_file_naming_it(tmp_path: Path) -> None:
-    root = project(tmp_path)
+    root = copy_project(tmp_path)
     (root / "architectures" / "broken.yaml").write_text(BROKEN)
     done = build_site(root / "mkdocs.yml", root / "site")
     assert done.returncode != 0
@@ -33,7 +24,7 @@ def test_generated_pages_are_in_the_nav_and_a_hand_written_page_wins(tmp_path: P
     nav = (site / "index.html").read_text(encoding="utf-8")
     for path in (ROOT / "architectures").glob("*.yaml"):
         assert f'href="architectures/{path.stem}/"' in nav, path.stem
-    root = project(tmp_path)
+    root = copy_project(tmp_path)
     (root / "docs" / "architectures" / "mnist.md").write_text("# Hand-written\n\n{{ total('mnist') }} parameters.\n")
     done = build_site(root / "mkdocs.yml", root / "site")
     assert done.returncode == 0, done.stderr

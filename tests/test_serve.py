@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, copy_project
 
 pytestmark = pytest.mark.slow
 
@@ -45,17 +44,8 @@ def wait_for(url: str, text: str, timeout: float = 90) -> float:
     raise AssertionError(f"{url} did not show {text!r} within {timeout} s:\n{fetch(url)[:2000]}")
 
 
-def make_project(tmp: Path) -> Path:
-    """A copy of the site's sources whose architecture files the test may edit."""
-    for name in ("docs", "architectures"):
-        shutil.copytree(ROOT / name, tmp / name)
-    shutil.copy(ROOT / "mkdocs.yml", tmp / "mkdocs.yml")
-    (tmp / "cnnmacros").symlink_to(ROOT / "cnnmacros")
-    return tmp / "architectures" / "mnist.yaml"
-
-
 def test_serve_survives_a_bad_edit(tmp_path: Path) -> None:
-    mnist = make_project(tmp_path)
+    mnist = copy_project(tmp_path) / "architectures" / "mnist.yaml"
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT), NO_MKDOCS_2_WARNING="1")
     log = (tmp_path / "serve.log").open("w")
