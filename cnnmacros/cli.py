@@ -25,12 +25,24 @@ def _files(paths: list[str]) -> list[Path]:
     return out
 
 
+def json_text(data: dict) -> str:
+    """Indented JSON with one line per layer: readable, and written by the fast C encoder."""
+    parts = []
+    for key, value in data.items():
+        if key == "layers":
+            rows = ",\n".join("    " + json.dumps(layer) for layer in value)
+            parts.append(f'  "layers": [\n{rows}\n  ]')
+        else:
+            parts.append(f"  {json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(parts) + "\n}"
+
+
 def summary(args: argparse.Namespace) -> int:
     from cnnmacros.engine import summarize
 
     result = summarize(args.file)
     if args.json:
-        print(json.dumps(result.to_json(), indent=2))
+        print(json_text(result.to_json()))
     else:
         from cnnmacros.text import table
 

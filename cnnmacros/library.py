@@ -8,7 +8,7 @@ rebuild under ``mkdocs serve`` sees an edited file at once and an unchanged tree
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnmacros.architecture import Architecture, read
@@ -37,9 +37,16 @@ class Library:
 
     directory: Path
     display_root: Path
+    _results: dict[str, Result] | None = field(default=None, init=False, repr=False)
 
     def results(self) -> dict[str, Result]:
-        """Every file's summary or errors, by stem, recomputed only when a file changed."""
+        """Every file's summary or errors, by stem, read once per instance (one instance serves one
+        build), and recomputed only when a file changed since an earlier build."""
+        if self._results is None:
+            self._results = self._load()
+        return self._results
+
+    def _load(self) -> dict[str, Result]:
         signature = _signature(self.directory)
         cached = _cache.get(self.directory)
         if cached and cached[0] == signature:

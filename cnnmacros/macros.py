@@ -7,11 +7,14 @@ keeps going), while the plugin logs them so that ``mkdocs build --strict`` fails
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from cnnmacros import mathml, render
+import sympy
+
+from cnnmacros import mathml, render, stash
 from cnnmacros.engine import concrete_inputs
 from cnnmacros.errors import ArchitectureError
 from cnnmacros.formulas import formula as get_formula
@@ -45,6 +48,7 @@ class Macros:
 
     def __init__(self, library: Library) -> None:
         self.library = library
+        self._examples: dict[tuple[str, int], list[tuple[int, ...]]] = {}
 
     def _summary(self, arch: str, input: list[int] | None = None) -> Summary | ArchitectureError:
         result = self.library.get(arch)
@@ -89,7 +93,7 @@ class Macros:
         if missing:
             raise KeyError(f"formula {name!r} needs {', '.join(missing)}")
         given = {s.name: given[s.name] for s in f.args}
-        result = f.rhs.subs({s: given[s.name] for s in f.args})
+        result = f.rhs.xreplace({s: sympy.Integer(given[s.name]) for s in f.args})
         exact = int(result) if result.is_integer else result
         return Step(f.title, name, given, exact), result
 
@@ -179,7 +183,10 @@ class Macros:
         """The smallest numeric inputs for which a symbolic file is valid, e.g. ``5×8×3, 6×6×3 and 8×5×3``."""
         if isinstance(self._summary(arch), ArchitectureError):
             return "(file has errors)"
-        shapes = [render.shape(s) for s in concrete_inputs(self.library.architecture(arch), how_many)]
+        key = (arch, how_many)
+        if key not in self._examples:
+            self._examples[key] = concrete_inputs(self.library.architecture(arch), how_many)
+        shapes = [render.shape(s) for s in self._examples[key]]
         return shapes[0] if len(shapes) == 1 else ", ".join(shapes[:-1]) + " and " + shapes[-1]
 
     def architecture_page(self, arch: str) -> str:
@@ -204,4 +211,15 @@ def define_env(env: Any) -> None:
     macros = Macros(Library(root / directory, root))
     for name in dir(macros):
         if not name.startswith("_") and name != "library":
-            env.macro(getattr(macros, name), name)
+            env.macro(_hiding_math(getattr(macros, name)), name)
+
+
+def _hiding_math(function: Any) -> Any:
+    """The macro with its MathML replaced by placeholders that the plugin restores (see ``stash``)."""
+
+    @functools.wraps(function)
+    def macro(*args: Any, **kwargs: Any) -> Any:
+        result = function(*args, **kwargs)
+        return stash.hide(result) if isinstance(result, str) else result
+
+    return macro

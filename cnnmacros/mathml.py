@@ -6,6 +6,7 @@ structure on the page is the structure that computed the figure. No script and n
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sympy
@@ -21,26 +22,26 @@ def _number(value: int) -> str:
 
 
 class _Printer(MathMLPresentationPrinter):
-    def doprint(self, expr: Any) -> str:
-        # A true minus sign, not the hyphen SymPy prints.
-        return super().doprint(expr).replace("<mo>-</mo>", "<mo>&#x2212;</mo>")
-
     """Presentation MathML that can print symbols as given values.
 
     ``values`` maps symbol names to sizes. With ``evaluate_inner`` the argument of each floor or
-    ceiling is evaluated (e.g. to 213/4), which shows where rounding happens.
+    ceiling is evaluated (e.g. to 213/4), which shows where rounding happens. Printers are reused
+    (see ``_printer``): only ``values`` changes from one expression to the next.
     """
 
-    def __init__(
-        self,
-        values: dict[str, Size] | None = None,
-        evaluate_inner: bool = False,
-        order: tuple[str, ...] = (),
-    ) -> None:
-        super().__init__({"mul_symbol": "times" if values else None, "fold_short_frac": False})
-        self.values = values or {}
+    def __init__(self, substituting: bool = False, evaluate_inner: bool = False, order: tuple[str, ...] = ()) -> None:
+        super().__init__({"mul_symbol": "times" if substituting else None, "fold_short_frac": False})
+        self.values: dict[str, Size] = {}
         self.evaluate_inner = evaluate_inner
         self.rank = {name: i for i, name in enumerate(order)}
+
+    def doprint(self, expr: Any, values: dict[str, Size] | None = None) -> str:
+        self.values = values or {}
+        try:
+            # A true minus sign, not the hyphen SymPy prints.
+            return super().doprint(expr).replace("<mo>-</mo>", "<mo>&#x2212;</mo>")
+        finally:
+            self.values = {}
 
     def _key(self, term: sympy.Expr) -> tuple[bool, int]:
         """Terms follow the formula's own argument order (the documents' order), not SymPy's;
@@ -129,10 +130,10 @@ class _Printer(MathMLPresentationPrinter):
     def _rounded(self, e: sympy.Expr, left: str, right: str) -> Any:
         if not self.evaluate_inner:
             return super()._print_floor(e) if left == "\u230a" else super()._print_ceiling(e)
-        inner = e.args[0].subs({sympy.Symbol(k, **_assumptions(e, k)): v for k, v in self.values.items()})
+        inner = e.args[0].xreplace({s: sympy.Integer(self.values[s.name]) for s in e.args[0].free_symbols})
         row = self.dom.createElement("mrow")
         row.appendChild(self._element("mo", left))
-        row.appendChild(self._plain(sympy.nsimplify(inner)))
+        row.appendChild(self._plain(inner))
         row.appendChild(self._element("mo", right))
         return row
 
@@ -143,54 +144,68 @@ class _Printer(MathMLPresentationPrinter):
         return self._rounded(e, "\u2308", "\u2309")
 
 
-def _assumptions(expr: sympy.Expr, name: str) -> dict[str, bool]:
-    for s in expr.free_symbols:
-        if s.name == name:
-            return s.assumptions0
-    return {}
-
-
 def math(content: str, display: bool = False) -> str:
     """Wrap presentation MathML content in a ``<math>`` element."""
     mode = ' display="block"' if display else ""
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{mode}>{content}</math>'
 
 
+@functools.lru_cache(maxsize=64)
+def _printer(substituting: bool = False, evaluate_inner: bool = False, order: tuple[str, ...] = ()) -> _Printer:
+    """One printer per kind of use, reused: building a printer costs more than printing."""
+    return _Printer(substituting, evaluate_inner, order)
+
+
+@functools.lru_cache(maxsize=4096)
 def expression(expr: sympy.Expr | int) -> str:
     """Presentation MathML of a SymPy expression or an integer (no ``<math>`` wrapper)."""
-    return _Printer().doprint(sympy.sympify(expr) if isinstance(expr, int) else expr)
+    return _printer().doprint(sympy.sympify(expr) if isinstance(expr, int) else expr)
 
 
-def _printer(f: Formula, values: dict[str, Size] | None = None, evaluate_inner: bool = False) -> _Printer:
-    return _Printer(values, evaluate_inner, tuple(s.name for s in f.args))
+def _order(f: Formula) -> tuple[str, ...]:
+    return tuple(s.name for s in f.args)
+
+
+@functools.lru_cache(maxsize=256)
+def _symbolic(name: str) -> str:
+    """``O = ...`` of a formula, printed once."""
+    f = formula(name)
+    return f"{_lhs(f)}{_eq()}{_printer(order=_order(f)).doprint(f.rhs)}"
 
 
 def _lhs(f: Formula) -> str:
-    return _Printer().doprint(sympy.Symbol(f.lhs))
+    return _printer().doprint(sympy.Symbol(f.lhs))
 
 
 def _eq() -> str:
     return "<mo>=</mo>"
 
 
+@functools.lru_cache(maxsize=256)
 def formula_math(name: str, display: bool = True) -> str:
     """``O = ⌊(I − K + 2P)/S⌋ + 1`` for the formula called ``name``."""
-    f = formula(name)
-    return math(f"<mrow>{_lhs(f)}{_eq()}{_printer(f).doprint(f.rhs)}</mrow>", display)
+    return math(f"<mrow>{_symbolic(name)}</mrow>", display)
 
 
 def step_math(step: Step, display: bool = False) -> str:
     """The formula, its symbols replaced by the step's values, the rounded inner value, the result."""
-    f = formula(step.formula)
-    parts = [_lhs(f), _eq(), _printer(f).doprint(f.rhs)]
-    substituted = _printer(f, step.values).doprint(f.rhs)
-    result = expression(step.result)
-    if substituted != result:
+    return _step_math(step.formula, tuple(step.values.items()), step.result, display)
+
+
+@functools.lru_cache(maxsize=4096)
+def _step_math(name: str, items: tuple[tuple[str, Size], ...], result: Size, display: bool) -> str:
+    """Pages show the same steps several times (table, prose): print each once per process."""
+    values = dict(items)
+    f = formula(name)
+    parts = [_symbolic(name)]
+    substituted = _printer(True, order=_order(f)).doprint(f.rhs, values)
+    shown = expression(result)
+    if substituted != shown:
         parts += [_eq(), substituted]
-    numeric = all(isinstance(v, int) for v in step.values.values())
+    numeric = all(isinstance(v, int) for v in values.values())
     if numeric and f.rhs.has(sympy.floor, sympy.ceiling) and not f.rhs.has(sympy.Piecewise):
-        parts += [_eq(), _printer(f, step.values, evaluate_inner=True).doprint(f.rhs)]
-    parts += [_eq(), result]
+        parts += [_eq(), _printer(True, True, _order(f)).doprint(f.rhs, values)]
+    parts += [_eq(), shown]
     return math("<mrow>" + "".join(parts) + "</mrow>", display)
 
 
@@ -199,6 +214,7 @@ def equation(lhs: Size, rhs: Size, display: bool = False) -> str:
     return math(f"<mrow>{expression(lhs)}{_eq()}{expression(rhs)}</mrow>", display)
 
 
+@functools.lru_cache(maxsize=256)
 def symbol_math(name: str) -> str:
     """A single symbol of a legend, as MathML."""
-    return math(_Printer().doprint(sympy.Symbol(name)))
+    return math(_printer().doprint(sympy.Symbol(name)))

@@ -17,6 +17,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from cnnmacros import stash
 from cnnmacros.library import STEM, Library
 from cnnmacros.render import plain_title
 from cnnmacros.rows import Summary
@@ -68,3 +69,6 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
             result = self.library.get(stem)
             page.meta["title"] = plain_title(result.name if isinstance(result, Summary) else stem)
         return markdown
+
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        return stash.restore(output)

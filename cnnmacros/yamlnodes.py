@@ -16,9 +16,32 @@ import yaml
 from cnnmacros.errors import ArchitectureError, Problem
 
 try:  # the C composer is several times faster when libyaml is present
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+# Plain words that YAML 1.1 reads as booleans or null; every other word starting with a letter is a string.
+_WORDS = {
+    w
+    for base in ("yes", "no", "true", "false", "on", "off", "y", "n", "null")
+    for w in (base, base.title(), base.upper())
+}
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader with a fast path for the two commonest plain scalars: decimal integers and words.
+
+    Anything else goes to PyYAML's own resolver, so the types are exactly YAML 1.1's.
+    """
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0] and value:
+            if value.isdigit() and value.isascii() and (value[0] != "0" or value == "0"):
+                return _INT
+            if value[0].isalpha() and value.isascii() and value not in _WORDS and value.isidentifier():
+                return _STR
+        return super().resolve(kind, value, implicit)
+
 
 MAX_NODES = 100_000
 _YAML = "tag:yaml.org,2002:"
@@ -26,6 +49,8 @@ _SCALAR_TAGS = {_YAML + t for t in ("null", "bool", "int", "float", "str", "time
 _MAP = _YAML + "map"
 _SEQ = _YAML + "seq"
 _MERGE = _YAML + "merge"
+_STR = _YAML + "str"
+_INT = _YAML + "int"
 
 
 @dataclass
@@ -107,7 +132,11 @@ class _Converter:
             if node.tag not in _SCALAR_TAGS:
                 self.tag_problem(node, path)
                 return YScalar(line, None, node.value)
-            value = self.constructor.construct_object(node)
+            if node.tag == _STR:
+                return YScalar(line, node.value, node.value)
+            if node.tag == _INT and node.value.isdigit() and node.value.isascii() and node.value[0] != "0":
+                return YScalar(line, int(node.value), node.value)  # decimal: YAML's own reading, faster
+            value = self.constructor.yaml_constructors[node.tag](self.constructor, node)
             return YScalar(line, value, node.value)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ:
@@ -218,7 +247,8 @@ def load(file: str, data: bytes) -> YNode:
         raise ArchitectureError([Problem(file, 1, "", "file is empty: expected a mapping with name, input and layers")])
     converter = _Converter(file)
     try:
-        _expanded_size(root)
+        if "&" in text and "*" in text:  # an alias needs an anchor: only then can values repeat
+            _expanded_size(root)
         tree = converter.convert(root)
     except _TooLargeError as exc:
         raise ArchitectureError(

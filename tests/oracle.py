@@ -93,10 +93,26 @@ def channels_last(shape: torch.Size) -> tuple[int, ...]:
     return dims if len(dims) == 1 else (*dims[1:], dims[0])
 
 
+def _zeros(architecture: Architecture) -> torch.Tensor:
+    shape = tuple(int(v) for v in architecture.input)
+    return torch.zeros(1, shape[-1], *shape[:-1]) if len(shape) > 1 else torch.zeros(1, shape[0])
+
+
+def model(architecture: Architecture) -> nn.Sequential:
+    """The whole network as one ``nn.Sequential`` (for torchinfo), built by one pass on zeros."""
+    x = _zeros(architecture)
+    modules = []
+    with torch.no_grad():
+        for layer in architecture.layers:
+            module = module_for(layer, x).eval()
+            x = module(x)
+            modules.append(module)
+    return nn.Sequential(*modules).eval()
+
+
 def run(architecture: Architecture) -> list[TorchRow]:
     """A forward pass on a zero tensor, layer by layer; raises whatever PyTorch raises."""
-    shape = tuple(int(v) for v in architecture.input)
-    x = torch.zeros(1, shape[-1], *shape[:-1]) if len(shape) > 1 else torch.zeros(1, shape[0])
+    x = _zeros(architecture)
     rows = []
     with torch.no_grad():
         for layer in architecture.layers:

@@ -21,14 +21,16 @@ def test_results_follow_edits(tmp_path: Path) -> None:
     directory.mkdir()
     path = directory / "net.yaml"
     path.write_text(NET.format(filters=2))
-    library = Library(directory, tmp_path)
+    library = Library(directory, tmp_path)  # each build makes a new Library
     assert library.summary("net").total_params == (9 + 1) * 2
-    assert library.results() is library.results()  # unchanged tree: served from the cache
+    assert Library(directory, tmp_path).results() is library.results()  # unchanged tree: from the cache
     path.write_text(NET.format(filters=40))  # same size class, new content
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    library = Library(directory, tmp_path)
     assert library.summary("net").total_params == (9 + 1) * 40
     path.write_text(NET.format(filters=0))
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 2 * 10**9))
+    library = Library(directory, tmp_path)
     result = library.get("net")
     assert isinstance(result, ArchitectureError)
     assert str(result) == "architectures/net.yaml:3: layers[0] (c) filters: expected a positive integer, got 0"

@@ -69,3 +69,25 @@ def test_describe_quotes_what_the_author_wrote() -> None:
     tree = load("f.yaml", b"a: [0, 2.50, true, null, 'x', '', [1], {k: 1}]\n")
     described = [describe(n) for n in tree.items["a"].items]
     assert described == ["0", "2.50", "true", "null", "'x'", "an empty string", "[1]", "a mapping"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PLAIN = st.one_of(
+    st.from_regex(r"\A[-+]?[0-9_]{1,6}\Z"),
+    st.from_regex(r"\A0[box]?[0-9a-fA-F_]{1,4}\Z"),
+    st.from_regex(r"\A[0-9]{1,3}(\.[0-9]*)?([eE][-+][0-9])?\Z"),
+    st.from_regex(r"\A[A-Za-z][A-Za-z0-9_]{0,6}\Z"),
+    st.sampled_from(["yes", "No", "TRUE", "off", "On", "y", "N", "null", "~", "Null", "yEs", ".inf", "1:30", "0"]),
+)
+
+
+@settings(max_examples=500)
+@given(PLAIN)
+def test_fast_scalar_path_reads_exactly_as_yaml(word: str) -> None:
+    import yaml
+
+    expected = yaml.safe_load(f"v: {word}\n")["v"]
+    got = load("f.yaml", f"v: {word}\n".encode()).items["v"].value
+    assert type(got) is type(expected) and (got == expected or got != got)  # NaN equals nothing
