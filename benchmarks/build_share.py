@@ -2,7 +2,8 @@
 
 cnnmacros' time is the import of its modules (SymPy included; the modules MkDocs, its theme and
 mkdocs-macros import for this site anyway are imported first and not charged), ``define_env``,
-every macro call and every plugin hook, each timed with ``perf_counter``. Prints JSON; the caller divides by the whole process's wall time.
+every macro call and every plugin hook, each timed with ``perf_counter``. Prints JSON; the caller
+divides by the whole process's wall time.
 """
 
 from __future__ import annotations
