@@ -70,6 +70,10 @@ def dense_weights(N, F):
     return F*N
 
 
+def dilated_extent(K, D):
+    return D*(K - 1) + 1
+
+
 def flatten_units(H, W, C):
     return C*H*W
 
@@ -80,3 +84,7 @@ def pool_output_size(I, K, S, P):
 
 def pool_output_size_ceil(I, K, S, P):
     return (((-((-(I - K + 2*P)) // (S)))) if (I + P <= S*(-((-(I - K + 2*P)) // (S)))) else ((-((-(I - K + 2*P)) // (S))) + 1))
+
+
+def same_padding_total(K, D):
+    return D*(K - 1)

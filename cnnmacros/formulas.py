@@ -96,6 +96,8 @@ LHS_WORDS: dict[str, str] = {
     "T": "number of trainable parameters (gamma and beta)",
     "R": "number of non-trainable statistics (running mean and variance)",
     "U": "number of units after flattening",
+    "E": "number of inputs one kernel position spans",
+    "Q": "zeros added along one axis, both sides together",
 }
 
 _KERNELS = {1: (K_w,), 2: (K_h, K_w), 3: (K_d, K_h, K_w)}
@@ -123,6 +125,22 @@ def _build() -> dict[str, Formula]:
             (I, K, S, P),
             "The general form with D = 1. Without the floor it is the textbook (I - K + 2P)/S + 1, "
             "which holds only when the division is exact.",
+        ),
+        Formula(
+            "dilated_extent",
+            "Inputs spanned by a dilated kernel",
+            "E",
+            D * (K - 1) + 1,
+            (K, D),
+            "K taps with D - 1 gaps between neighbours.",
+        ),
+        Formula(
+            "same_padding_total",
+            "Total padding of 'same'",
+            "Q",
+            D * (K - 1),
+            (K, D),
+            "Split between the two sides, the extra one on the right when it is odd.",
         ),
         Formula(
             "conv_output_size_same",

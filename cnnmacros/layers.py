@@ -85,7 +85,7 @@ class Spatial(LayerKind):
 
 
 class Conv(Spatial):
-    formulas = ("conv_output_size", "conv_output_size_d1", "conv_output_size_same", "conv_biases")
+    formulas = ("conv_output_size", "conv_output_size_d1", "conv_output_size_same", "conv_biases", "dilated_extent")
 
     def __init__(self, rank: int) -> None:
         self.rank = rank
@@ -130,8 +130,7 @@ class Conv(Spatial):
                 values = {"I": i, "K": k, "S": s, "P": p, "D": d}
                 size, formula = compiled.conv_output_size(**values), "conv_output_size"
             if is_number(size) and size < 1:
-                extent = d * (k - 1) + 1
-                what = f"a dilated extent of {extent}" if d != 1 else f"{k}"
+                what = f"a dilated extent of {compiled.dilated_extent(K=k, D=d)}" if d != 1 else f"{k}"
                 report(
                     "kernel",
                     f"expected a kernel that fits the padded input along {axis} "

@@ -118,3 +118,13 @@ def test_no_floats_in_any_formula() -> None:
     for f in FORMULAS.values():
         assert not f.rhs.atoms(sympy.Float), f.name
     assert ceiling(Rational(213, 4)) == 54 and floor(Rational(213, 4)) == 53
+
+
+def test_dilation_and_same_padding_by_hand() -> None:
+    # 3 taps with dilation 2: positions 0, 2, 4 span 5 inputs; 'same' then pads 4 in all.
+    assert value("dilated_extent", K=3, D=2) == 5
+    assert value("same_padding_total", K=3, D=2) == 4
+    # With that total padding and stride 1, the general formula keeps the size: I + Q - D(K - 1) - 1 + 1 = I.
+    q = formula("same_padding_total").rhs
+    general_with_total = sympy.floor(I + q - D * (K - 1) - 1) + 1
+    assert simplify(general_with_total - formula("conv_output_size_same").rhs) == 0
