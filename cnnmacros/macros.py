@@ -139,7 +139,7 @@ class Macros:
         summary = self._summary(arch, input)
         if isinstance(summary, ArchitectureError):
             return render.error_block(summary)
-        return render.step_block(self._step(self._row(summary, layer), label))
+        return render.step_block(self._step(self._row(summary, layer), label), layer)
 
     def worked_layer(self, arch: str, layer: str) -> str:
         summary = self._summary(arch)

@@ -94,9 +94,12 @@ def formula_block(name: str) -> str:
     )
 
 
-def step_block(step: Step) -> str:
-    """One worked step: its label and the formula with its numbers, as display math."""
+def step_block(step: Step, layer: str | None = None) -> str:
+    """One worked step: its label (after the layer's name, when given) and the formula with its
+    numbers, as display math."""
     label = html.escape(step.label[:1].upper() + step.label[1:])
+    if layer:
+        label = f"{escape(layer)}: {html.escape(step.label)}"
     return (
         f'<div class="cnn-step" data-formula="{step.formula}"><span class="cnn-step-label">{label}</span>'
         f"{mathml.step_math(step, display=True)}</div>"
