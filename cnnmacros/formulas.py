@@ -115,7 +115,7 @@ def _build() -> dict[str, Formula]:
             "O",
             floor((I + 2 * P - D * (K - 1) - 1) / S) + 1,
             (I, K, S, P, D),
-            "The general form, as PyTorch computes it; a dilated kernel spans D(K - 1) + 1 inputs.",
+            "The general form, as PyTorch computes it, with dilation.",
         ),
         Formula(
             "conv_output_size_d1",
@@ -123,8 +123,8 @@ def _build() -> dict[str, Formula]:
             "O",
             floor((I - K + 2 * P) / S) + 1,
             (I, K, S, P),
-            "The general form with D = 1. Without the floor it is the textbook (I - K + 2P)/S + 1, "
-            "which holds only when the division is exact.",
+            "The general form without dilation. Without the floor it is the textbook form, which holds "
+            "only when the division is exact.",
         ),
         Formula(
             "dilated_extent",
@@ -132,7 +132,7 @@ def _build() -> dict[str, Formula]:
             "E",
             D * (K - 1) + 1,
             (K, D),
-            "K taps with D - 1 gaps between neighbours.",
+            "Neighbouring taps of a dilated kernel are the dilation apart.",
         ),
         Formula(
             "same_padding_total",
@@ -148,8 +148,7 @@ def _build() -> dict[str, Formula]:
             "O",
             I,
             (I,),
-            "'same' pads D(K - 1) in all, split between the two sides, so that with stride 1 "
-            "the output keeps the input's size.",
+            "'same' pads just enough that, with stride 1, the output keeps the input's size.",
         ),
         Formula(
             "conv_output_size_textbook",
@@ -157,8 +156,8 @@ def _build() -> dict[str, Formula]:
             "O",
             (I - K + 2 * P) / S + 1,
             (I, K, S, P),
-            "Exact only when S divides I - K + 2P; otherwise it gives a fraction, and frameworks "
-            "take the floor (see the form above).",
+            "Exact only when the stride divides the numerator; otherwise it gives a fraction, and "
+            "frameworks take the floor.",
             integer=False,
         ),
         Formula(
@@ -167,8 +166,8 @@ def _build() -> dict[str, Formula]:
             "O",
             (I - K + 1) / S,
             (I, K, S),
-            "(w - m + 1)/s generalises the stride-1 count I - K + 1 by dividing it by the stride. It is "
-            "right only for S = 1; it is shown so that the site can compute where it goes wrong.",
+            "Divides the number of stride-1 positions by the stride. Right only for stride 1; it is "
+            "here so that the site can compute where it goes wrong.",
             integer=False,
         ),
         Formula(
@@ -177,7 +176,7 @@ def _build() -> dict[str, Formula]:
             "O",
             floor((I + 2 * P - K) / S) + 1,
             (I, K, S, P),
-            "The stride S is the pool's own stride, which defaults to the window size K.",
+            "The stride is the pool's own, and defaults to the window size.",
         ),
         Formula(
             "pool_output_size_ceil",
@@ -221,7 +220,7 @@ def _build() -> dict[str, Formula]:
             "W",
             O**2 * C * F,
             (O, C, F),
-            "The tensor is flattened to O^2 C input units first.",
+            "The tensor is flattened first; each of its values is an input unit.",
         ),
         Formula(
             "flatten_units",
@@ -257,7 +256,7 @@ def _build() -> dict[str, Formula]:
                 "W",
                 _product(kernel) * C_in / G * C_out,
                 (*kernel, C_in, G, C_out),
-                "Each kernel spans all C_in/G input channels of its group; there are C_out kernels.",
+                "Each kernel spans the input channels of its own group; there is one kernel per output channel.",
             ),
             Formula(
                 f"conv{rank}d_params",
