@@ -136,7 +136,11 @@ class _Converter:
                 return YScalar(line, node.value, node.value)
             if node.tag == _INT and node.value.isdigit() and node.value.isascii() and node.value[0] != "0":
                 return YScalar(line, int(node.value), node.value)  # decimal: YAML's own reading, faster
-            value = self.constructor.yaml_constructors[node.tag](self.constructor, node)
+            try:
+                value = self.constructor.yaml_constructors[node.tag](self.constructor, node)
+            except (ValueError, ArithmeticError, yaml.YAMLError):  # e.g. PyYAML reads 0b_ as an int, then fails
+                self.problem(node, path, f"expected a readable {_tag_name(node.tag)[2:]}, got {node.value!r}")
+                return YScalar(line, None, node.value)
             return YScalar(line, value, node.value)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ:

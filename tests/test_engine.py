@@ -79,3 +79,75 @@ def test_concrete_inputs_for_a_symbolic_file() -> None:
     # 2(H - 2)(W - 2) = 8: (H - 2)(W - 2) = 4, smallest H first: 3x6, 4x4, 6x3.
     assert concrete_inputs(a, 3) == [(3, 6, 1), (4, 4, 1), (6, 3, 1)]
     assert concrete_inputs(arch("name: t\ninput: [4, 1]\nlayers: [{name: r, type: relu}]\n")) == [(4, 1)]
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from cnnmacros.layers import REGISTRY  # noqa: E402
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 40),
+    st.floats(allow_nan=True),
+    st.text(max_size=6),
+    st.sampled_from(["same", "valid", "H", "W", "2H", "0b_", "1e3", "-0", ".inf"]),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+LAYER = st.fixed_dictionaries(
+    {"name": st.one_of(st.text(max_size=4), SCALARS), "type": st.sampled_from([*REGISTRY, "conv2", "x"])},
+    optional={
+        key: VALUES
+        for key in (
+            "filters",
+            "kernel",
+            "stride",
+            "padding",
+            "dilation",
+            "groups",
+            "bias",
+            "pool",
+            "ceil_mode",
+            "units",
+            "inputs",
+            "rate",
+            "strdie",
+        )
+    },
+)
+ARCHITECTURE = st.fixed_dictionaries(
+    {
+        "name": VALUES,
+        "input": st.one_of(
+            st.lists(st.one_of(st.integers(-1, 30), st.sampled_from(["H", "W", "x y"])), max_size=5), VALUES
+        ),
+        "layers": st.one_of(st.lists(LAYER, max_size=5), VALUES),
+    },
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(ARCHITECTURE)
+def test_any_file_gives_rows_or_located_errors_never_a_crash(data: dict) -> None:
+    import json
+
+    try:
+        summary = compute(validate("f.yaml", load("f.yaml", json.dumps(data).encode())))
+    except ArchitectureError as exc:
+        assert exc.problems and all(str(p).startswith("f.yaml:") for p in exc.problems)
+    else:
+        assert len(summary.rows) == len(data["layers"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=60) | st.text(max_size=60).map(str.encode))
+def test_any_bytes_load_or_fail_cleanly(data: bytes) -> None:
+    try:
+        validate("f.yaml", load("f.yaml", data))
+    except ArchitectureError as exc:
+        assert exc.problems
