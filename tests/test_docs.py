@@ -1,0 +1,59 @@
+"""What the authors' documentation shows is what the tools do."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from cnnmacros.engine import summarize
+
+from .conftest import ARCHITECTURES, PYTHON, ROOT
+
+
+def _yaml_block(text: str) -> str:
+    return re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
+
+
+def _dedent(block: str) -> str:
+    indent = min(len(line) - len(line.lstrip()) for line in block.splitlines() if line.strip())
+    return "\n".join(line[indent:] for line in block.splitlines()) + "\n"
+
+
+def test_example_files_in_the_docs_are_the_lenet5_file() -> None:
+    shipped = (ARCHITECTURES / "lenet5.yaml").read_text(encoding="utf-8")
+    shipped_layers = shipped[shipped.index("layers:") :]
+    for page in (ROOT / "docs" / "adding.md", ROOT / "CONTRIBUTING.md"):
+        block = _dedent(_yaml_block(page.read_text(encoding="utf-8")))
+        layers = re.sub(r" +#.*", "", block[block.index("layers:") :])
+        assert layers.strip() == shipped_layers.strip(), page.name
+    # The classic figure for LeNet-5 with C5 as a 400 -> 120 layer:
+    # 156 + 2,416 + 48,120 + 10,164 + 850 = 61,706.
+    assert summarize(ARCHITECTURES / "lenet5.yaml").total_params == 61_706
+
+
+def _documented_error(page: Path, cli_env: dict[str, str], tmp_path: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    message = re.search(
+        r"`?(architectures/lenet5\.yaml:\d+: layers\[\d\] \((\w+)\) (\w+): expected .*?, got 0)`?", text
+    )
+    assert message, page.name
+    line, name, key = message.group(1), message.group(2), message.group(3)
+    block = _dedent(_yaml_block(text))
+    broken = re.sub(rf"(\{{name: {name}, [^}}]*\b{key}: )\d+", r"\g<1>0", block)
+    assert broken != block
+    (tmp_path / "architectures").mkdir(exist_ok=True)
+    (tmp_path / "architectures" / "lenet5.yaml").write_text(broken, encoding="utf-8")
+    done = subprocess.run(
+        [PYTHON, "-m", "cnnmacros", "check", "architectures/lenet5.yaml"],
+        cwd=tmp_path,
+        env=cli_env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.stderr.splitlines()[0] == line.rstrip("`")
+
+
+def test_documented_error_messages_are_real(cli_env: dict[str, str], tmp_path: Path) -> None:
+    _documented_error(ROOT / "docs" / "adding.md", cli_env, tmp_path)
+    _documented_error(ROOT / "CONTRIBUTING.md", cli_env, tmp_path)
