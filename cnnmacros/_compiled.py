@@ -10,6 +10,14 @@ def batchnorm_non_trainable(C):
     return 2*C
 
 
+def batchnorm_scales(C):
+    return C
+
+
+def batchnorm_shifts(C):
+    return C
+
+
 def batchnorm_trainable(C):
     return 2*C
 

@@ -239,6 +239,22 @@ def _build() -> dict[str, Formula]:
             "A scale (gamma) and a shift (beta) per channel.",
         ),
         Formula(
+            "batchnorm_scales",
+            "Scales (gamma) of batch normalization",
+            "W",
+            C,
+            (C,),
+            "One scale per channel; PyTorch calls them the layer's weight.",
+        ),
+        Formula(
+            "batchnorm_shifts",
+            "Shifts (beta) of batch normalization",
+            "B",
+            C,
+            (C,),
+            "One shift per channel; PyTorch calls them the layer's bias.",
+        ),
+        Formula(
             "batchnorm_non_trainable",
             "Non-trainable statistics of batch normalization",
             "R",

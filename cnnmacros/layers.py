@@ -27,6 +27,16 @@ KERNEL_SYMBOLS = {1: ("K_w",), 2: ("K_h", "K_w"), 3: ("K_d", "K_h", "K_w")}
 LAYOUTS = {1: "[L, C]", 2: "[H, W, C]", 3: "[D, H, W, C]"}
 
 
+def _call(function: Callable[..., Size], *args: Size, **values: Size) -> Size:
+    """A generated formula's value; a symbolic one in a tidy form, 32*(H - 4) rather than 32*H - 128."""
+    value = function(*args, **values)
+    if isinstance(value, int):
+        return value
+    import sympy  # only reached with symbolic sizes, which already imported it
+
+    return sympy.factor_terms(value)
+
+
 def register(kind: LayerKind) -> LayerKind:
     """Adds ``kind`` under its type name; a name may be registered once."""
     if kind.type_name in REGISTRY:
@@ -122,15 +132,15 @@ class Conv(Spatial):
         entries = []
         for axis, i, k, s, d, p in zip(AXES[rank], shape[:-1], kernel, stride, dilation, _axes(padding, rank)):
             if padding == "same":
-                size, formula, values = compiled.conv_output_size_same(i), "conv_output_size_same", {"I": i}
+                size, formula, values = _call(compiled.conv_output_size_same, i), "conv_output_size_same", {"I": i}
             elif d == 1:
                 values = {"I": i, "K": k, "S": s, "P": p}
-                size, formula = compiled.conv_output_size_d1(**values), "conv_output_size_d1"
+                size, formula = _call(compiled.conv_output_size_d1, **values), "conv_output_size_d1"
             else:
                 values = {"I": i, "K": k, "S": s, "P": p, "D": d}
-                size, formula = compiled.conv_output_size(**values), "conv_output_size"
+                size, formula = _call(compiled.conv_output_size, **values), "conv_output_size"
             if is_number(size) and size < 1:
-                what = f"a dilated extent of {compiled.dilated_extent(K=k, D=d)}" if d != 1 else f"{k}"
+                what = f"a dilated extent of {_call(compiled.dilated_extent, K=k, D=d)}" if d != 1 else f"{k}"
                 report(
                     "kernel",
                     f"expected a kernel that fits the padded input along {axis} "
@@ -142,14 +152,19 @@ class Conv(Spatial):
         steps = _spatial_steps(AXES[rank], "output size", entries)
         kvalues = dict(zip(KERNEL_SYMBOLS[rank], kernel))
         cvalues = {**kvalues, "C_in": c_in, "G": groups, "C_out": filters}
-        weights = getattr(compiled, f"conv{rank}d_weights")(**cvalues)
+        weights = _call(getattr(compiled, f"conv{rank}d_weights"), **cvalues)
         steps.append(Step("weights", f"conv{rank}d_weights", cvalues, weights))
         biases: Size = 0
         if o["bias"]:
-            biases = compiled.conv_biases(filters)
+            biases = _call(compiled.conv_biases, filters)
             steps.append(Step("biases", "conv_biases", {"C_out": filters}, biases))
             steps.append(
-                Step("parameters", f"conv{rank}d_params", cvalues, getattr(compiled, f"conv{rank}d_params")(**cvalues))
+                Step(
+                    "parameters",
+                    f"conv{rank}d_params",
+                    cvalues,
+                    _call(getattr(compiled, f"conv{rank}d_params"), **cvalues),
+                )
             )
         return self.row(layer, shape, (*out, filters), weights=weights, biases=biases, steps=steps)
 
@@ -196,7 +211,7 @@ class Pool(Spatial):
                 return None
             values = {"I": i, "K": k, "S": s, "P": p}
             try:
-                size = function(**values)
+                size = _call(function, **values)
             except TypeError:  # SymPy cannot decide the ceil-mode rule for a symbolic size
                 report(
                     "ceil_mode",
@@ -219,28 +234,34 @@ class Pool(Spatial):
 class BatchNorm(LayerKind):
     type_name = "batchnorm"
     summary = "batch normalization over the channel axis (the last one), any rank"
-    formulas = ("batchnorm_trainable", "batchnorm_non_trainable")
+    formulas = ("batchnorm_trainable", "batchnorm_non_trainable", "batchnorm_scales", "batchnorm_shifts")
     options: dict[str, Option] = {}
 
     def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
         c = shape[-1]
-        trainable = compiled.batchnorm_trainable(c)
-        statistics = compiled.batchnorm_non_trainable(c)
+        # gamma is the per-channel weight and beta the per-channel bias, as PyTorch names them
+        scales, shifts = _call(compiled.batchnorm_scales, c), _call(compiled.batchnorm_shifts, c)
+        trainable = _call(compiled.batchnorm_trainable, c)
+        statistics = _call(compiled.batchnorm_non_trainable, c)
         steps = [
             Step("trainable parameters (gamma and beta)", "batchnorm_trainable", {"C": c}, trainable),
             Step(
                 "non-trainable statistics (running mean and variance)", "batchnorm_non_trainable", {"C": c}, statistics
             ),
+            Step("scales (gamma), the weights column", "batchnorm_scales", {"C": c}, scales),
+            Step("shifts (beta), the biases column", "batchnorm_shifts", {"C": c}, shifts),
         ]
-        # gamma is the per-channel weight and beta the per-channel bias, as PyTorch names them
-        return self.row(layer, shape, shape, weights=c, biases=c, non_trainable=statistics, steps=steps)
+        return self.row(layer, shape, shape, weights=scales, biases=shifts, non_trainable=statistics, steps=steps)
 
 
-def _flatten_steps(shape: Shape, units: Size) -> list[Step]:
+def _flattened(shape: Shape) -> tuple[Size, list[Step]]:
+    """Units after flattening, by the documents' formula for an H x W x C tensor (a plain product
+    for other ranks), and the step that shows it."""
     if len(shape) == 3:
         values = dict(zip(("H", "W", "C"), shape))
-        return [Step("units after flattening", "flatten_units", values, compiled.flatten_units(**values))]
-    return []
+        units = _call(compiled.flatten_units, **values)
+        return units, [Step("units after flattening", "flatten_units", values, units)]
+    return product(shape), []
 
 
 class Dense(LayerKind):
@@ -256,9 +277,9 @@ class Dense(LayerKind):
     def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
         o = layer.options
         units, declared = o["units"], o["inputs"]
-        received = product(shape)
+        received, flatten_steps = _flattened(shape)
         conditions = []
-        n = received
+        n, use_declared = received, False
         if declared is not None:
             if is_number(received):
                 if received != declared:
@@ -268,22 +289,24 @@ class Dense(LayerKind):
                     )
             else:
                 conditions.append(Condition("declared inputs", received, declared))
-                n = declared
+                n, use_declared = declared, True
         steps: list[Step] = []
-        if len(shape) == 3 and shape[0] == shape[1] and n is received:
+        if len(shape) == 3 and shape[0] == shape[1] and not use_declared:
             values = {"O": shape[0], "C": shape[2], "F": units}
-            weights = compiled.dense_after_conv_weights(**values)
+            weights = _call(compiled.dense_after_conv_weights, **values)
             steps.append(Step("weights", "dense_after_conv_weights", values, weights))
         else:
-            if n is received:
-                steps += _flatten_steps(shape, received)
-            weights = compiled.dense_weights(N=n, F=units)
+            if not use_declared:
+                steps += flatten_steps
+            weights = _call(compiled.dense_weights, N=n, F=units)
             steps.append(Step("weights", "dense_weights", {"N": n, "F": units}, weights))
         biases: Size = 0
         if o["bias"]:
-            biases = compiled.dense_biases(units)
+            biases = _call(compiled.dense_biases, units)
             steps.append(Step("biases", "dense_biases", {"F": units}, biases))
-            steps.append(Step("parameters", "dense_params", {"N": n, "F": units}, compiled.dense_params(N=n, F=units)))
+            steps.append(
+                Step("parameters", "dense_params", {"N": n, "F": units}, _call(compiled.dense_params, N=n, F=units))
+            )
         return self.row(layer, shape, (units,), weights=weights, biases=biases, steps=steps, conditions=conditions)
 
 
@@ -294,8 +317,8 @@ class Flatten(LayerKind):
     options: dict[str, Option] = {}
 
     def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
-        units = product(shape)
-        return self.row(layer, shape, (units,), steps=_flatten_steps(shape, units))
+        units, steps = _flattened(shape)
+        return self.row(layer, shape, (units,), steps=steps)
 
 
 class ShapeKeeping(LayerKind):

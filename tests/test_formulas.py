@@ -128,3 +128,10 @@ def test_dilation_and_same_padding_by_hand() -> None:
     q = formula("same_padding_total").rhs
     general_with_total = sympy.floor(I + q - D * (K - 1) - 1) + 1
     assert simplify(general_with_total - formula("conv_output_size_same").rhs) == 0
+
+
+def test_batchnorm_trainable_is_scales_plus_shifts() -> None:
+    c = formula("batchnorm_trainable").args[0]
+    scales = formula("batchnorm_scales").rhs.subs(formula("batchnorm_scales").args[0], c)
+    shifts = formula("batchnorm_shifts").rhs.subs(formula("batchnorm_shifts").args[0], c)
+    assert simplify(formula("batchnorm_trainable").rhs - scales - shifts) == 0
