@@ -32,8 +32,10 @@ class CnnMacrosConfig(Config):
 
 class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
     library: Library
+    generated: dict[str, str]  # page path -> architecture stem, for the pages this plugin adds
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self.generated = {}
         root = Path(config.config_file_path).resolve().parent
         self.library = Library(root / self.config.directory, root)
         for item in config.nav or []:
@@ -54,7 +56,7 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
                 log.error(str(problem))
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
-        self.generated: dict[str, str] = {}
+        self.generated = {}
         for stem in sorted(self.library.results()):
             uri = self._uri(stem)
             if STEM.match(stem) and files.get_file_from_path(uri) is None:

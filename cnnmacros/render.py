@@ -16,7 +16,7 @@ import markdown as _markdown
 from cnnmacros import mathml
 from cnnmacros.errors import ArchitectureError
 from cnnmacros.formulas import formula
-from cnnmacros.rows import Row, Shape, Size, Step, Summary
+from cnnmacros.rows import Row, Shape, Size, Step, Summary, is_number
 
 _MD_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~<>&\"'$"}
 _SAFE_URL = re.compile(r"^(?:https?://|mailto:|#|/|\./|\.\./|[^:/?#]+(?:[/?#]|$))", re.IGNORECASE)
@@ -43,25 +43,21 @@ def slug(index: int, name: str) -> str:
     return f"layer-{index}-{words}" if words else f"layer-{index}"
 
 
-def _is_number(value: Size) -> bool:
-    return isinstance(value, int)
-
-
 def count(value: Size) -> str:
     """A count for a table cell: ``34,944``; symbolic counts as inline MathML."""
-    return f"{value:,}" if _is_number(value) else mathml.math(mathml.expression(value))
+    return f"{value:,}" if is_number(value) else mathml.math(mathml.expression(value))
 
 
 def shape(value: Shape) -> str:
     """``55×55×96``; a shape with symbolic sizes as inline MathML."""
-    if all(_is_number(v) for v in value):
+    if all(is_number(v) for v in value):
         return "×".join(str(v) for v in value)
     parts = []
     for i, v in enumerate(value):
         if i:
             parts.append("<mo>&#xD7;</mo>")
         inner = mathml.expression(v)
-        if not _is_number(v) and not getattr(v, "is_Symbol", False):
+        if not is_number(v) and not getattr(v, "is_Symbol", False):
             inner = f"<mrow><mo>(</mo>{inner}<mo>)</mo></mrow>"
         parts.append(inner)
     return mathml.math("<mrow>" + "".join(parts) + "</mrow>")
