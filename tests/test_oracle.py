@@ -128,6 +128,9 @@ def pool_layer(draw: st.DrawFn, rank: int, i: int) -> dict:
     return layer
 
 
+OTHERS = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "sigmoid", "tanh", "softmax", "dropout", "lrn"]
+
+
 @st.composite
 def network(draw: st.DrawFn, rank: int | None = None, max_layers: int = 4) -> dict:
     rank = rank or draw(st.integers(1, 3))
@@ -135,15 +138,24 @@ def network(draw: st.DrawFn, rank: int | None = None, max_layers: int = 4) -> di
     shape = [draw(st.integers(1, high)) for _ in range(rank)] + [draw(st.integers(1, 8))]
     layers = []
     for i in range(draw(st.integers(1, max_layers))):
-        kind = draw(st.sampled_from(["conv", "conv", "pool", "batchnorm", "relu"]))
+        kind = draw(st.sampled_from(["conv", "conv", "pool", "pool", "batchnorm", "other"]))
         if kind == "conv":
             layers.append(draw(conv_layer(rank, i)))
         elif kind == "pool":
             layers.append(draw(pool_layer(rank, i)))
-        else:
+        elif kind == "batchnorm":
             layers.append({"name": f"l{i}", "type": kind})
+        else:  # the layers without parameters: each must keep its input's shape in PyTorch too
+            other = draw(st.sampled_from(OTHERS))
+            layer = {"name": f"l{i}", "type": other}
+            if other == "lrn":
+                layer["size"] = draw(st.integers(1, 6))
+            layers.append(layer)
     if draw(st.booleans()):
         n = len(layers)
+        if draw(st.booleans()):
+            layers.append({"name": f"l{n}", "type": "flatten"})
+            n += 1
         layers.append(
             {"name": f"l{n}", "type": "dense", "units": draw(st.integers(1, 16)), "bias": draw(st.booleans())}
         )
