@@ -22,6 +22,10 @@ def batchnorm_trainable(C):
     return 2*C
 
 
+def concat_channels(C_1, C_2):
+    return C_1 + C_2
+
+
 def conv1d_params(K_w, C_in, G, C_out):
     return (C_out*(C_in*K_w + G)) // (G)
 

@@ -19,6 +19,7 @@ from cnnmacros.rows import Shape
 from cnnmacros.yamlnodes import YMap, YNode, YScalar, YSeq, describe, load
 
 TOP_KEYS = ("name", "description", "source", "input", "layers")
+INPUT = "input"  # in a layer's `from`, the network's input
 
 
 @dataclass
@@ -31,6 +32,7 @@ class LayerSpec:
     line: int
     options: dict[str, Any]
     lines: dict[str, int] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()  # names in `from`; empty means the layer before
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, self.line)
@@ -128,11 +130,21 @@ class _Validator:
             return []
         specs = []
         first_use: dict[str, tuple[int, int]] = {}
+        named: set[str] = set()  # every earlier name, even of a layer with other problems
         for index, item in enumerate(node.items):
-            spec = self.layer(index, item)
+            spec = self.layer(index, item, set(named))
+            name = item.items.get("name") if isinstance(item, YMap) else None
+            if isinstance(name, YScalar) and isinstance(name.value, str):
+                named.add(name.value)
             if spec is None:
                 continue
-            if spec.name in first_use:
+            if spec.name == INPUT:
+                self.problem(
+                    spec.line_of("name"),
+                    layer_path(index, spec.name, "name"),
+                    f"expected a name other than {INPUT!r}, which `from` uses for the network's input",
+                )
+            elif spec.name in first_use:
                 other, line = first_use[spec.name]
                 self.problem(
                     spec.line_of("name"),
@@ -144,7 +156,33 @@ class _Validator:
             specs.append(spec)
         return specs
 
-    def layer(self, index: int, node: YNode) -> LayerSpec | None:
+    def sources(self, index: int, name: str | None, kind_name: str, layer: YMap, earlier: set[str]) -> tuple[str, ...]:
+        """The names in a layer's `from`: earlier layers or the network's input, as many as its type takes."""
+        kind = REGISTRY[kind_name]
+        node = layer.items.get("from")
+        low, high = kind.sources
+        count = (
+            f"{low} or more names" if high is None else f"{low} name" if low == high == 1 else f"{low} to {high} names"
+        )
+        path = layer_path(index, name, "from")
+        if node is None:
+            if low > 1:
+                self.problem(layer.line, path, f"required key for {kind_name} is missing")
+            return ()
+        items = [node] if isinstance(node, YScalar) else node.items if isinstance(node, YSeq) else None
+        names = [i.value for i in items or [] if isinstance(i, YScalar) and isinstance(i.value, str)]
+        if items is None or len(names) != len(items) or not low <= len(names) <= (high or len(names)):
+            self.problem(node.line, path, f"expected {count} of earlier layers (or {INPUT!r}), got {describe(node)}")
+            return ()
+        for found in names:
+            if found != INPUT and found not in earlier:
+                close = suggestion(found, sorted(earlier | {INPUT}))
+                self.problem(
+                    node.line, path, f"expected the name of an earlier layer or {INPUT!r}{close}, got {found!r}"
+                )
+        return tuple(names)
+
+    def layer(self, index: int, node: YNode, earlier: set[str]) -> LayerSpec | None:
         if not isinstance(node, YMap):
             self.problem(
                 node.line,
@@ -184,9 +222,10 @@ class _Validator:
             return None
         options: dict[str, Any] = {}
         lines = {key: n.line for key, n in node.items.items()}
-        known = sorted(kind.options)
+        known = sorted([*kind.options, "from"])
+        sources = self.sources(index, name, type_name, node, earlier)
         for key, value in node.items.items():
-            if key in ("name", "type"):
+            if key in ("name", "type", "from"):
                 continue
             option = kind.options.get(key)
             if option is None:
@@ -209,7 +248,7 @@ class _Validator:
                     options[key] = option.default
         if len(self.problems) > before or name is None:
             return None
-        return LayerSpec(index, name, type_name, node.line, options, lines)
+        return LayerSpec(index, name, type_name, node.line, options, lines, sources)
 
 
 def validate(file: str, root: YNode) -> Architecture:

@@ -12,10 +12,10 @@ import gc
 from collections.abc import Iterator
 from pathlib import Path
 
-from cnnmacros.architecture import Architecture, read
+from cnnmacros.architecture import INPUT, Architecture, read
 from cnnmacros.errors import ArchitectureError, Problem, layer_path
 from cnnmacros.layers import REGISTRY
-from cnnmacros.rows import Row, Summary
+from cnnmacros.rows import Row, Shape, Summary
 
 
 def compute(architecture: Architecture) -> Summary:
@@ -23,6 +23,7 @@ def compute(architecture: Architecture) -> Summary:
     problems: list[Problem] = []
     rows: list[Row] = []
     shape = architecture.input
+    outputs: dict[str, Shape] = {INPUT: architecture.input}  # for `from`: shapes by layer name
     for layer in architecture.layers:
         found: list[Problem] = []
 
@@ -31,12 +32,13 @@ def compute(architecture: Architecture) -> Summary:
                 Problem(architecture.file, layer.line_of(key), layer_path(layer.index, layer.name, key), message)
             )
 
-        row = REGISTRY[layer.type].compute(layer, shape, report)
+        inputs = [outputs[name] for name in layer.sources] or [shape]
+        row = REGISTRY[layer.type].compute_inputs(layer, inputs, report)
         problems += found
         if row is None:
             break  # the output shape is unknown, so later layers cannot be checked
         rows.append(row)
-        shape = row.output
+        shape = outputs[layer.name] = row.output
     if problems:
         raise ArchitectureError(problems)
     return Summary(

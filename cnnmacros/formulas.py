@@ -30,6 +30,8 @@ C_in = Symbol("C_in", **_positive)
 C_out = Symbol("C_out", **_positive)
 G = Symbol("G", **_positive)
 C = Symbol("C", **_positive)
+C_1 = Symbol("C_1", **_positive)
+C_2 = Symbol("C_2", **_positive)
 N = Symbol("N", **_positive)
 F = Symbol("F", **_positive)
 H = Symbol("H", **_positive)
@@ -56,6 +58,8 @@ LEGEND: dict[str, str] = {
     "H": "height of the input",
     "W": "width of the input",
     "U": "number of units produced",
+    "C_1": "channels of the first input",
+    "C_2": "channels of the second input",
 }
 
 
@@ -98,6 +102,7 @@ LHS_WORDS: dict[str, str] = {
     "U": "number of units after flattening",
     "E": "number of inputs one kernel position spans",
     "Q": "zeros added along one axis, both sides together",
+    "C": "number of channels",
 }
 
 _KERNELS = {1: (K_w,), 2: (K_h, K_w), 3: (K_d, K_h, K_w)}
@@ -237,6 +242,14 @@ def _build() -> dict[str, Formula]:
             2 * C,
             (C,),
             "A scale (gamma) and a shift (beta) per channel.",
+        ),
+        Formula(
+            "concat_channels",
+            "Channels after concatenation",
+            "C",
+            C_1 + C_2,
+            (C_1, C_2),
+            "Concatenation stacks the inputs along the channel axis; more than two inputs are added one at a time.",
         ),
         Formula(
             "batchnorm_scales",

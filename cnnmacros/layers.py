@@ -52,13 +52,19 @@ class LayerKind:
     summary: str
     options: dict[str, Option]
     formulas: ClassVar[tuple[str, ...]] = ()
+    sources: ClassVar[tuple[int, int | None]] = (1, 1)
+    """How many inputs the layer takes (at least, at most): one, the layer before unless `from` says."""
 
     def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
         """The layer's row, or None when its output shape cannot be known (after a report)."""
         raise NotImplementedError
 
+    def compute_inputs(self, layer: LayerSpec, shapes: list[Shape], report: Report) -> Row | None:
+        """The row, given the shapes of all the layer's inputs; a single-input layer has one."""
+        return self.compute(layer, shapes[0], report)
+
     def row(self, layer: LayerSpec, shape: Shape, output: Shape, **counts: Any) -> Row:
-        return Row(layer.index, layer.name, layer.type, layer.line, shape, output, **counts)
+        return Row(layer.index, layer.name, layer.type, layer.line, shape, output, sources=layer.sources, **counts)
 
 
 def _join(names: list[str]) -> str:
@@ -333,6 +339,69 @@ class ShapeKeeping(LayerKind):
         return self.row(layer, shape, shape)
 
 
+class Merge(LayerKind):
+    """Layers that join the outputs of two or more earlier layers, named in `from`."""
+
+    sources = (2, None)
+    options: dict[str, Option] = {}
+
+    def same_sizes(self, layer: LayerSpec, shapes: list[Shape], axes: slice, report: Report) -> list[Condition] | None:
+        """Every input must agree on the sizes in ``axes``: numbers must be equal; symbolic sizes that
+        are not the same expression become conditions on the input."""
+        first = shapes[0]
+        conditions = []
+        for name, other in zip(layer.sources[1:], shapes[1:]):
+            if len(other) != len(first):
+                report(
+                    "from",
+                    f"expected inputs with the same number of axes, got {format_shape(first)} "
+                    f"({layer.sources[0]}) and {format_shape(other)} ({name})",
+                )
+                return None
+            for a, b in zip(first[axes], other[axes]):
+                if is_number(a) and is_number(b):
+                    if a != b:
+                        what = "shape" if axes == slice(None) else "spatial size"
+                        report(
+                            "from",
+                            f"expected inputs of one {what}, got {format_shape(first)} "
+                            f"({layer.sources[0]}) and {format_shape(other)} ({name})",
+                        )
+                        return None
+                elif a != b:
+                    conditions.append(Condition(f"equal sizes for {layer.type}", a, b))
+        return conditions
+
+
+class Add(Merge):
+    type_name = "add"
+    summary = "elementwise sum of the layers named in `from` (a residual connection); no parameters"
+
+    def compute_inputs(self, layer: LayerSpec, shapes: list[Shape], report: Report) -> Row | None:
+        conditions = self.same_sizes(layer, shapes, slice(None), report)
+        if conditions is None:
+            return None
+        return self.row(layer, shapes[0], shapes[0], conditions=conditions)
+
+
+class Concat(Merge):
+    type_name = "concat"
+    summary = "the layers named in `from`, stacked along the channel axis; no parameters"
+    formulas = ("concat_channels",)
+
+    def compute_inputs(self, layer: LayerSpec, shapes: list[Shape], report: Report) -> Row | None:
+        conditions = self.same_sizes(layer, shapes, slice(0, -1), report)
+        if conditions is None:
+            return None
+        channels = shapes[0][-1]
+        steps = []
+        for other in shapes[1:]:
+            values = {"C_1": channels, "C_2": other[-1]}
+            channels = _call(compiled.concat_channels, **values)
+            steps.append(Step("channels", "concat_channels", values, channels))
+        return self.row(layer, shapes[0], (*shapes[0][:-1], channels), steps=steps, conditions=conditions)
+
+
 def _axes(value: Any, rank: int) -> tuple[Any, ...]:
     return value if isinstance(value, tuple) else (value,) * rank
 
@@ -348,6 +417,8 @@ for _mode in ("max", "avg"):
         register(Pool(_mode, _rank))
 register(BatchNorm())
 register(Dense())
+register(Add())
+register(Concat())
 register(Flatten())
 register(
     ShapeKeeping(

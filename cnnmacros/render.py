@@ -113,10 +113,14 @@ def _conditions(row: Row) -> str:
 
 def worked(row: Row) -> str:
     """Every step of one layer, in the order the engine worked them out."""
+    sources = ""
+    if row.sources:
+        names = ", ".join(escape(name) for name in row.sources)
+        sources = f'<p class="cnn-note">Reads {names}.</p>'
     steps = "".join(step_block(s) for s in row.steps)
     if not steps and not row.conditions:
         steps = '<p class="cnn-note">No parameters; the output has the shape of the input.</p>'
-    return steps + _conditions(row)
+    return sources + steps + _conditions(row)
 
 
 def worked_details(summary: Summary) -> str:
@@ -146,9 +150,10 @@ def layer_table(summary: Summary) -> str:
     zero = ["0", "0", "0"] + (["0"] if statistics else [])
     lines = [line(head), line(align), line(["Input", "", shape(summary.input), *zero])]
     for r in summary.rows:
+        reads = f" ← {', '.join(escape(n) for n in r.sources)}" if r.sources else ""
         cells = [
             f"[{escape(r.name)}](#{slug(r.index, r.name)})",
-            r.type,
+            r.type + reads,
             shape(r.output),
             count(r.weights),
             count(r.biases),

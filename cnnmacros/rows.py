@@ -74,6 +74,7 @@ class Row:
     non_trainable: Size = 0
     steps: list[Step] = field(default_factory=list)
     conditions: list[Condition] = field(default_factory=list)
+    sources: tuple[str, ...] = ()  # the layers named in `from`; empty means the layer before
 
     @property
     def params(self) -> Size:
@@ -136,6 +137,7 @@ class Summary:
                     "biases": json_size(r.biases),
                     "params": json_size(r.params),
                     "non_trainable": json_size(r.non_trainable),
+                    **({"from": list(r.sources)} if r.sources else {}),
                     **(
                         {"conditions": [f"{json_size(c.lhs)} = {json_size(c.rhs)}" for c in r.conditions]}
                         if r.conditions

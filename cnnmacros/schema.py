@@ -26,7 +26,15 @@ def _layer_schema(type_name: str) -> dict[str, Any]:
         "name": {"type": "string", "minLength": 1, "description": "unique name of the layer in this file"},
         "type": {"const": type_name, "description": kind.summary},
     }
-    required = ["name", "type"]
+    low, high = kind.sources
+    names: dict[str, Any] = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": low}
+    if high is not None:
+        names["maxItems"] = high
+    properties["from"] = {
+        "anyOf": [{"type": "string", "minLength": 1}, names] if low == 1 else [names],
+        "description": "the earlier layers (or 'input') this layer reads; by default the layer before",
+    }
+    required = ["name", "type"] + (["from"] if low > 1 else [])
     for key, option in kind.options.items():
         entry = {**option.validator.schema, "description": option.help}
         if option.required:

@@ -37,9 +37,28 @@ def _per_axis(value: Any, rank: int) -> Any:
     return tuple(value) if isinstance(value, tuple) else (value,) * rank if isinstance(value, int) else value
 
 
+class Sum(nn.Module):
+    """Elementwise sum; ``torch.stack`` refuses inputs of different shapes, as a residual add must."""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return torch.stack(xs).sum(0)
+
+
+class Cat(nn.Module):
+    """Concatenation along the channel axis (axis 1, channels first)."""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(xs, dim=1)
+
+
 def module_for(layer: LayerSpec, x: torch.Tensor) -> nn.Module:
-    """The PyTorch module for one layer, given the (channels-first, batched) tensor it receives."""
+    """The PyTorch module for one layer, given the (channels-first, batched) tensor it receives
+    (the first one, for a layer that joins several)."""
     o, kind = layer.options, layer.type
+    if kind == "add":
+        return Sum()
+    if kind == "concat":
+        return Cat()
     channels = x.shape[1]
     if kind.startswith("conv"):
         rank = int(kind[4])
@@ -113,12 +132,14 @@ def model(architecture: Architecture) -> nn.Sequential:
 def run(architecture: Architecture) -> list[TorchRow]:
     """A forward pass on a zero tensor, layer by layer; raises whatever PyTorch raises."""
     x = _zeros(architecture)
+    outputs = {"input": x}
     rows = []
     with torch.no_grad():
         for layer in architecture.layers:
-            module = module_for(layer, x)
+            xs = [outputs[name] for name in layer.sources] or [x]
+            module = module_for(layer, xs[0])
             module.eval()
-            x = module(x)
+            x = outputs[layer.name] = module(*xs)
             statistics = sum(
                 b.numel() for n, b in module.named_buffers() if n.rsplit(".", 1)[-1] in ("running_mean", "running_var")
             )

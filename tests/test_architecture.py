@@ -80,3 +80,26 @@ def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(ArchitectureError) as info:
         read(tmp_path / "missing.yaml", "architectures/missing.yaml")
     assert str(info.value) == "architectures/missing.yaml:1: cannot read the file: No such file or directory"
+
+
+def test_from_must_name_earlier_layers() -> None:
+    assert problems(
+        "name: n\ninput: [4, 1]\nlayers:\n"
+        "  - {name: a, type: relu, from: b}\n"
+        "  - {name: b, type: add, from: [a]}\n"
+        "  - {name: c, type: add}\n"
+        "  - {name: d, type: relu, from: [a, b]}\n"
+        "  - {name: e, type: add, from: [a, 7]}\n"
+        "  - {name: input, type: relu}\n"
+        "  - {name: f, type: concat, from: [a, inptu]}\n"
+    ) == [
+        "f.yaml:4: layers[0] (a) from: expected the name of an earlier layer or 'input', got 'b'",
+        "f.yaml:5: layers[1] (b) from: expected 2 or more names of earlier layers (or 'input'), got ['a']",
+        "f.yaml:6: layers[2] (c) from: required key for add is missing",
+        "f.yaml:7: layers[3] (d) from: expected 1 name of earlier layers (or 'input'), got ['a', 'b']",
+        "f.yaml:8: layers[4] (e) from: expected 2 or more names of earlier layers (or 'input'), got ['a', 7]",
+        "f.yaml:9: layers[5] (input) name: expected a name other than 'input', which `from` uses for the network's "
+        "input",
+        "f.yaml:10: layers[6] (f) from: expected the name of an earlier layer or 'input' (did you mean 'input'?), "
+        "got 'inptu'",
+    ]

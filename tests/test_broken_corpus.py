@@ -36,7 +36,7 @@ EXPECTED: dict[str, list[str]] = {
     "unknown-type.yaml": ["4: layers[0] (c1) type: expected a known layer type (did you mean 'conv2d'?), got 'conv2'"],
     "unknown-key.yaml": [
         "4: layers[0] (c1) strdie: unknown key for conv2d (did you mean 'stride'?); "
-        "expected bias, dilation, filters, groups, kernel, padding, stride"
+        "expected bias, dilation, filters, from, groups, kernel, padding, stride"
     ],
     "missing-required-key.yaml": ["4: layers[0] (c1) filters: required key for conv2d is missing"],
     "wrong-type-text.yaml": ["4: layers[0] (c1) filters: expected a positive integer, got 'eight'"],
@@ -83,7 +83,7 @@ EXPECTED: dict[str, list[str]] = {
         "4: layers[0] (c1) filters: expected a positive integer, got 0",
         "5: layers[1] (c2) type: expected a known layer type (did you mean 'conv2d'?), got 'conv2'",
         "6: layers[2] (p1) strdie: unknown key for maxpool2d (did you mean 'stride'?); "
-        "expected ceil_mode, padding, pool, stride",
+        "expected ceil_mode, from, padding, pool, stride",
     ],
 }
 

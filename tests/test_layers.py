@@ -114,3 +114,36 @@ def test_shape_keeping_layers() -> None:
     ]
     for row in rows("[5, 5, 2]", *layers):
         assert row.output == (5, 5, 2) and row.params == 0 and row.non_trainable == 0
+
+
+def test_add_joins_equal_shapes() -> None:
+    rows_ = rows(
+        "[8, 8, 4]", "type: conv2d, filters: 4, kernel: 3, padding: 1", "type: add, from: [l0, input]", "type: relu"
+    )
+    add = rows_[1]
+    assert add.output == (8, 8, 4) and add.params == 0 and add.sources == ("l0", "input")
+    assert rows_[2].input == (8, 8, 4)  # the layer after an add reads the add
+    assert problems("[8, 8, 4]", "type: conv2d, filters: 4, kernel: 3", "type: add, from: [l0, input]") == [
+        "t.yaml:5: layers[1] (l1) from: expected inputs of one shape, got 6x6x4 (l0) and 8x8x4 (input)"
+    ]
+
+
+def test_concat_adds_channels_and_needs_equal_spatial_sizes() -> None:
+    a, b, c = rows(
+        "[5, 5, 3]",
+        "type: conv2d, filters: 4, kernel: 1",
+        "type: conv2d, filters: 6, kernel: 3, padding: 1, from: input",
+        "type: concat, from: [l0, l1, input]",
+    )
+    assert c.output == (5, 5, 4 + 6 + 3)
+    assert [s.result for s in c.steps] == [4 + 6, 4 + 6 + 3]
+    assert problems("[5, 5, 3]", "type: conv2d, filters: 4, kernel: 3", "type: concat, from: [l0, input]") == [
+        "t.yaml:5: layers[1] (l1) from: expected inputs of one spatial size, got 3x3x4 (l0) and 5x5x3 (input)"
+    ]
+
+
+def test_symbolic_branches_that_may_differ_become_conditions() -> None:
+    _, add = rows(
+        "[H, 2]", "type: conv1d, filters: 2, kernel: 3, stride: 2, padding: 1", "type: add, from: [l0, input]"
+    )
+    assert [c.label for c in add.conditions] == ["equal sizes for add"]

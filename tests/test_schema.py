@@ -31,8 +31,10 @@ def test_schema_lists_every_layer_type_and_its_keys() -> None:
     branches = {b["if"]["properties"]["type"]["const"]: b["then"] for b in items["allOf"]}
     assert set(branches) == set(REGISTRY)
     for name, kind in REGISTRY.items():
-        assert set(branches[name]["properties"]) == {"name", "type", *kind.options}, name
-        assert set(branches[name]["required"]) == {"name", "type"} | {k for k, o in kind.options.items() if o.required}
+        assert set(branches[name]["properties"]) == {"name", "type", "from", *kind.options}, name
+        merge = {"from"} if kind.sources[0] > 1 else set()
+        required = {"name", "type"} | merge | {k for k, o in kind.options.items() if o.required}
+        assert set(branches[name]["required"]) == required, name
 
 
 @pytest.mark.parametrize("path", sorted(ARCHITECTURES.glob("*.yaml")), ids=lambda p: p.name)

@@ -104,3 +104,14 @@ def test_batchnorm_fc_inputs_become_a_visible_condition() -> None:
 
     H, W = sympy.symbols("H W", integer=True, positive=True)
     assert sympy.simplify(condition.lhs - 32 * (H - 4) * (W - 4)) == 0
+
+
+def test_branching_networks_match_their_published_figures() -> None:
+    # torchvision lists 11,689,512 parameters for resnet18 (ResNet18_Weights.IMAGENET1K_V1).
+    resnet = summarize(ARCHITECTURES / "resnet18.yaml")
+    assert resnet.total_params == 11_689_512
+    # Its 20 batch norms cover 64 + 4*64 + 5*128 + 5*256 + 5*512 = 4,800 channels, two statistics each.
+    assert resnet.total_non_trainable == 2 * 4_800
+    # GoogLeNet's table: inception (3a) turns 28x28x192 into 28x28x256 (64 + 128 + 32 + 32 channels).
+    inception = summarize(ARCHITECTURES / "inception-3a.yaml")
+    assert inception.output == (28, 28, 64 + 128 + 32 + 32)
