@@ -237,3 +237,28 @@ def test_random_3d_networks(net: dict) -> None:
 def test_random_single_convolutions(case: tuple) -> None:
     rank, layer, size, channels = case
     engine_and_torch_agree({"name": "random", "input": [size] * rank + [channels], "layers": [layer]})
+
+
+@SETTINGS
+@given(
+    st.integers(1, 3).flatmap(
+        lambda r: st.tuples(
+            st.just(r),
+            conv_layer(r, 0),
+            st.one_of(conv_layer(r, 1), pool_layer(r, 1)),
+            st.sampled_from(["add", "concat"]),
+            st.integers(1, 12),
+            st.integers(1, 6),
+        )
+    )
+)
+def test_random_branches_joined(case: tuple) -> None:
+    rank, a, b, join, size, channels = case
+    b = {**b, "from": "input"}
+    engine_and_torch_agree(
+        {
+            "name": "random",
+            "input": [size] * rank + [channels],
+            "layers": [a, b, {"name": "j", "type": join, "from": ["l0", "l1"]}],
+        }
+    )
