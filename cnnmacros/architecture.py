@@ -132,7 +132,7 @@ class _Validator:
         first_use: dict[str, tuple[int, int]] = {}
         named: set[str] = set()  # every earlier name, even of a layer with other problems
         for index, item in enumerate(node.items):
-            spec = self.layer(index, item, set(named))
+            spec = self.layer(index, item, named)  # read only: this layer's own name is added after
             name = item.items.get("name") if isinstance(item, YMap) else None
             if isinstance(name, YScalar) and isinstance(name.value, str):
                 named.add(name.value)
