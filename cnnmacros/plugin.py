@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import jinja2
+import jinja2.bccache
 from mkdocs.config import config_options
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
@@ -23,6 +25,28 @@ from cnnmacros.render import plain_title
 from cnnmacros.rows import Summary
 
 log = logging.getLogger("mkdocs.plugins.cnnmacros")
+
+
+class _MemoryBytecodeCache(jinja2.BytecodeCache):
+    """Compiled theme templates kept in memory between the rebuilds of one ``mkdocs serve``.
+
+    MkDocs makes a new template environment for every build, so each rebuild compiled the theme's
+    templates again: the largest single cost of the wait after saving a file. Jinja checks each
+    entry against its template's source, so an edited template is compiled again.
+    """
+
+    def __init__(self) -> None:
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+_THEME_BYTECODE = _MemoryBytecodeCache()
 
 
 class CnnMacrosConfig(Config):
@@ -71,6 +95,11 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
             result = self.library.get(stem)
             page.meta["title"] = plain_title(result.name if isinstance(result, Summary) else stem)
         return markdown
+
+    def on_env(self, env: jinja2.Environment, config: MkDocsConfig, files: Files) -> jinja2.Environment:
+        if env.bytecode_cache is None:
+            env.bytecode_cache = _THEME_BYTECODE
+        return env
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         return stash.restore(output)

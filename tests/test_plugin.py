@@ -30,3 +30,27 @@ def test_generated_pages_are_in_the_nav_and_a_hand_written_page_wins(tmp_path: P
     assert done.returncode == 0, done.stderr
     page = (root / "site" / "architectures" / "mnist" / "index.html").read_text(encoding="utf-8")
     assert "Hand-written" in page and "4,058 parameters." in page
+
+
+def test_theme_templates_compile_once_per_serve_process() -> None:
+    import jinja2
+
+    from cnnmacros.plugin import _MemoryBytecodeCache
+
+    cache = _MemoryBytecodeCache()
+    sources = {"page.html": "Hello {{ name }}"}
+    compiled: list[str] = []
+
+    class CountingEnvironment(jinja2.Environment):
+        def _compile(self, source: str, filename: str):  # called only when no cached bytecode fits
+            compiled.append(filename)
+            return super()._compile(source, filename)
+
+    def render() -> str:  # MkDocs makes a new environment for every build
+        env = CountingEnvironment(loader=jinja2.DictLoader(sources), bytecode_cache=cache)
+        return env.get_template("page.html").render(name="x")
+
+    assert render() == render() == "Hello x"
+    assert len(compiled) == 1
+    sources["page.html"] = "Bye {{ name }}"  # an edited template is compiled again
+    assert render() == "Bye x" and len(compiled) == 2
