@@ -19,14 +19,11 @@ import json
 import math
 import os
 import platform
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,36 +188,14 @@ def bench_build(repeat: int, rows: list, results: dict, work: Path) -> None:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _fetch(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.read().decode("utf-8")
-    except OSError:
-        return ""
-
-
-def _wait(url: str, text: str, timeout: float = 60) -> float:
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        if text in _fetch(url):
-            return time.perf_counter() - started
-        time.sleep(0.02)
-    raise RuntimeError(f"{url} never showed {text!r}")
-
-
 def bench_serve(repeat: int, rows: list, results: dict, work: Path) -> None:
+    from tests.conftest import copy_project
+    from tests.test_serve import free_port, wait_for
+
     project = work / "serve"
-    for name in ("docs", "architectures"):
-        shutil.copytree(ROOT / name, project / name)
-    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    (project / "cnnmacros").symlink_to(ROOT / "cnnmacros")
-    port = _free_port()
+    project.mkdir()
+    copy_project(project)
+    port = free_port()
     server = subprocess.Popen(
         [str(BIN / "mkdocs"), "serve", "-a", f"127.0.0.1:{port}"],
         cwd=project,
@@ -233,7 +208,7 @@ def bench_serve(repeat: int, rows: list, results: dict, work: Path) -> None:
     original = mnist.read_text(encoding="utf-8")
     latencies = []
     try:
-        _wait(url, "4,058")
+        wait_for(url, "4,058", timeout=60)
         for i in range(repeat):
             units = 17 + i  # FC: (144 + 1) x units; the output layer: (units + 1) x 10
             total = 104 + 296 + 1168 + 145 * units + (units + 1) * 10
@@ -243,7 +218,7 @@ def bench_serve(repeat: int, rows: list, results: dict, work: Path) -> None:
                 original.replace("{name: FC, type: dense, units: 16}", f"{{name: FC, type: dense, units: {units}}}"),
                 encoding="utf-8",
             )
-            _wait(url, f"{total:,}")
+            wait_for(url, f"{total:,}", timeout=60, poll=0.02)
             latencies.append(time.perf_counter() - started)
     finally:
         server.terminate()

@@ -34,13 +34,13 @@ def fetch(url: str) -> str:
         return ""
 
 
-def wait_for(url: str, text: str, timeout: float = 90) -> float:
-    """Seconds until the page at ``url`` contains ``text``."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
+def wait_for(url: str, text: str, timeout: float = 90, poll: float = 0.1) -> float:
+    """Seconds until the page at ``url`` contains ``text`` (also used by benchmarks/run.py)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
         if text in fetch(url):
-            return time.monotonic() - started
-        time.sleep(0.1)
+            return time.perf_counter() - started
+        time.sleep(poll)
     raise AssertionError(f"{url} did not show {text!r} within {timeout} s:\n{fetch(url)[:2000]}")
 
 
