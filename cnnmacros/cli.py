@@ -45,9 +45,12 @@ def summary(args: argparse.Namespace) -> int:
     if args.json:
         print(json_text(result.to_json()))
     else:
-        from cnnmacros.text import table
+        from cnnmacros.text import explain, table
 
         print(table(result))
+        if args.explain:
+            print()
+            print(explain(result))
     return 0
 
 
@@ -87,6 +90,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="per-layer table of one architecture file")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--explain", action="store_true", help="also print every layer's worked formulas")
     p.set_defaults(run=summary)
     p = sub.add_parser("check", help="validate architecture files (all of architectures/ by default)")
     p.add_argument("paths", nargs="*")

@@ -37,3 +37,47 @@ def table(summary: Summary) -> str:
         out.append("Conditions on the input size:")
         out += [f"  {name}: {json_size(c.lhs)} = {json_size(c.rhs)} ({c.label})" for name, c in conditions]
     return "\n".join(out)
+
+
+def _plain(expr: object, values: dict | None = None) -> str:
+    """A formula in plain text, with symbols replaced by values when given (SymPy's string printer)."""
+    import sympy
+    from sympy.printing.str import StrPrinter
+
+    class Printer(StrPrinter):
+        def _print_Symbol(self, symbol: sympy.Symbol) -> str:
+            if values and symbol.name in values:
+                value = values[symbol.name]
+                if isinstance(value, int):
+                    return str(value)
+                text = StrPrinter().doprint(value)
+                return text if isinstance(value, sympy.Symbol) else f"({text})"
+            return symbol.name
+
+        def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
+            (value, condition), (otherwise, _) = expr.args
+            return f"{self._print(value)} if {self._print(condition)} else {self._print(otherwise)}"
+
+    return Printer().doprint(expr)
+
+
+def explain(summary: Summary) -> str:
+    """Every layer's worked formulas in plain text: the formula, its numbers, the result."""
+    from cnnmacros.formulas import formula
+
+    out = ["Worked formulas"]
+    for row in summary.rows:
+        reads = f", reading {', '.join(row.sources)}" if row.sources else ""
+        out.append(f"{row.name} ({row.type}{reads}), output {format_shape(row.output)}")
+        for step in row.steps:
+            f = formula(step.formula)
+            symbolic = _plain(f.rhs)
+            substituted = _plain(f.rhs, step.values)
+            result = count(step.result)
+            parts = [f"{f.lhs} = {symbolic}"] + ([substituted] if substituted != result else []) + [result]
+            out.append(f"  {step.label}: " + " = ".join(parts))
+        for condition in row.conditions:
+            out.append(f"  condition ({condition.label}): {json_size(condition.lhs)} = {json_size(condition.rhs)}")
+        if not row.steps and not row.conditions:
+            out.append("  no parameters; the output has the shape of the input")
+    return "\n".join(out)

@@ -80,3 +80,12 @@ def test_installed_entry_point() -> None:
     exe = Path(PYTHON).with_name("cnnmacros")
     done = subprocess.run([str(exe), "summary", "architectures/mnist.yaml"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0 and "4,058" in done.stdout
+
+
+def test_summary_explain_prints_the_worked_formulas(cli_env: dict[str, str]) -> None:
+    done = run("summary", "architectures/mnist.yaml", "--explain", env=cli_env)
+    assert done.returncode == 0
+    table, worked = done.stdout.split("\n\nWorked formulas\n")
+    assert "4,058" in table
+    # 003: (3 x 3 x 8 + 1) x 16 = 1168
+    assert "  parameters: P = C_out*(C_in*K_h*K_w/G + 1) = 16*(8*3*3/1 + 1) = 1,168" in worked.splitlines()

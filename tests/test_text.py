@@ -31,3 +31,27 @@ def test_printed_layers_add_up_to_the_printed_total(path) -> None:
 def test_count_formats() -> None:
     assert count(62378344) == "62,378,344"
     assert count(10**24) == "1,000,000,000,000,000,000,000,000"
+
+
+def test_explain_shows_each_formula_with_its_numbers() -> None:
+    from cnnmacros.text import explain
+
+    text = explain(summarize(ARCHITECTURES / "alexnet.yaml"))
+    lines = text.splitlines()
+    assert lines[1] == "Conv-1 (conv2d), output 55x55x96"
+    # (227 - 11 + 2*0)/4 = 54, floored, plus one: 55
+    assert (
+        lines[2] == "  output size along H and W: O = floor((I - K + 2*P)/S) + 1 = floor((227 - 11 + 2*0)/4) + 1 = 55"
+    )
+    assert "  parameters: P = C_out*(C_in*K_h*K_w/G + 1) = 96*(3*11*11/1 + 1) = 34,944" in lines
+    assert "  weights: W = C*F*O**2 = 256*4096*6**2 = 37,748,736" in lines  # 000: 6^2 x 256 x 4096
+    ceil = explain(summarize(ARCHITECTURES / "googlenet-stem.yaml"))
+    # ceil((112 - 3)/2) = 55; the 56th window starts at 110 < 112, so it counts: 56
+    assert (
+        "  output size along H and W: O = ceiling((I - K + 2*P)/S) if I + P <= S*ceiling((I - K + 2*P)/S) else "
+        "ceiling((I - K + 2*P)/S) + 1 = ceiling((112 - 3 + 2*0)/2) if 112 + 0 <= 2*ceiling((112 - 3 + 2*0)/2) else "
+        "ceiling((112 - 3 + 2*0)/2) + 1 = 56"
+    ) in ceil
+    symbolic = explain(summarize(ARCHITECTURES / "batchnorm-2d.yaml"))
+    assert "  output size along H: O = floor((I - K + 2*P)/S) + 1 = floor((H - 3 + 2*0)/1) + 1 = H - 2" in symbolic
+    assert "  condition (declared inputs): 32*(H - 4)*(W - 4) = 128" in symbolic
