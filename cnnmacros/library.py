@@ -7,6 +7,7 @@ rebuild under ``mkdocs serve`` sees an edited file at once and an unchanged tree
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,9 @@ class Library:
     directory: Path
     display_root: Path
     _results: dict[str, Result] | None = field(default=None, init=False, repr=False)
+    # Pages ask for the same file, or the same file at another input size, more than once.
+    _architectures: dict[str, Architecture] = field(default_factory=dict, init=False, repr=False)
+    _variants: dict[tuple[str, tuple[int, ...]], Summary] = field(default_factory=dict, init=False, repr=False)
 
     def results(self) -> dict[str, Result]:
         """Every file's summary or errors, by stem, read once per instance (one instance serves one
@@ -94,16 +98,19 @@ class Library:
         return result
 
     def architecture(self, stem: str) -> Architecture:
-        """The validated (not computed) architecture of a valid file."""
-        self.summary(stem)  # the file itself must be valid
-        path = next(p for p in (self.directory / f"{stem}.yaml", self.directory / f"{stem}.yml") if p.exists())
-        return read(path, self._display(path))
+        """The validated (not computed) architecture of a valid file, read once per build."""
+        if stem not in self._architectures:
+            self.summary(stem)  # the file itself must be valid
+            path = next(p for p in (self.directory / f"{stem}.yaml", self.directory / f"{stem}.yml") if p.exists())
+            self._architectures[stem] = read(path, self._display(path))
+        return self._architectures[stem]
 
     def variant(self, stem: str, shape: tuple[int, ...]) -> Summary:
-        """The same file computed for another input shape (e.g. AlexNet at 224x224x3)."""
-        architecture = self.architecture(stem)
-        architecture.input = tuple(shape)
-        return compute(architecture)
+        """The same file computed for another input shape (e.g. AlexNet at 224x224x3), once per build."""
+        key = (stem, tuple(shape))
+        if key not in self._variants:
+            self._variants[key] = compute(dataclasses.replace(self.architecture(stem), input=key[1]))
+        return self._variants[key]
 
     def errors(self) -> list[ArchitectureError]:
         return [r for r in self.results().values() if isinstance(r, ArchitectureError)]

@@ -56,8 +56,10 @@ class Macros:
             return result
         return self.library.variant(arch, tuple(input))
 
-    def _row(self, summary: Summary, layer: str) -> Row:
-        return summary.row(layer)
+    def _field(self, field: str) -> str:
+        if field not in FIELDS:
+            raise KeyError(f"unknown field {field!r}; expected one of {', '.join(FIELDS)}")
+        return field
 
     def _step(self, row: Row, label: str) -> Step:
         for step in row.steps:
@@ -87,7 +89,7 @@ class Macros:
             summary = self._summary(arch, input)
             if isinstance(summary, ArchitectureError):
                 raise summary
-            given.update(self._step(self._row(summary, layer or ""), label).values)
+            given.update(self._step(summary.row(layer or ""), label).values)
         given.update(values)
         missing = [s.name for s in f.args if s.name not in given]
         if missing:
@@ -139,13 +141,13 @@ class Macros:
         summary = self._summary(arch, input)
         if isinstance(summary, ArchitectureError):
             return render.error_block(summary)
-        return render.step_block(self._step(self._row(summary, layer), label), layer)
+        return render.step_block(self._step(summary.row(layer), label), layer)
 
     def worked_layer(self, arch: str, layer: str) -> str:
         summary = self._summary(arch)
         if isinstance(summary, ArchitectureError):
             return render.error_block(summary)
-        return render.worked(self._row(summary, layer))
+        return render.worked(summary.row(layer))
 
     def shape(self, arch: str, layer: str = "output", input: list[int] | None = None) -> str:
         """A layer's output shape (``input`` and ``output`` name the network's ends)."""
@@ -156,16 +158,14 @@ class Macros:
             return render.shape(summary.input)
         if layer == "output":
             return render.shape(summary.output)
-        return render.shape(self._row(summary, layer).output)
+        return render.shape(summary.row(layer).output)
 
     def count(self, arch: str, layer: str, field: str = "params", input: list[int] | None = None) -> str:
         """One count of one layer: weights, biases, params or non_trainable."""
         summary = self._summary(arch, input)
         if isinstance(summary, ArchitectureError):
             return "(file has errors)"
-        if field not in FIELDS:
-            raise KeyError(f"unknown field {field!r}; expected one of {', '.join(FIELDS)}")
-        return render.count(getattr(self._row(summary, layer), field))
+        return render.count(getattr(summary.row(layer), self._field(field)))
 
     def total(
         self, arch: str, field: str = "params", layer_type: str | None = None, input: list[int] | None = None
@@ -174,10 +174,9 @@ class Macros:
         summary = self._summary(arch, input)
         if isinstance(summary, ArchitectureError):
             return "(file has errors)"
-        if field not in FIELDS:
-            raise KeyError(f"unknown field {field!r}; expected one of {', '.join(FIELDS)}")
+        name = self._field(field)
         rows = [r for r in summary.rows if layer_type is None or r.type == layer_type]
-        return render.count(sum((getattr(r, field) for r in rows), 0))
+        return render.count(sum((getattr(r, name) for r in rows), 0))
 
     def example_inputs(self, arch: str, how_many: int = 3) -> str:
         """The smallest numeric inputs for which a symbolic file is valid, e.g. ``5×8×3, 6×6×3 and 8×5×3``."""
