@@ -31,12 +31,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> objec
         report.longrepr = f"skipped in CI, which is an error: {report.longrepr}"
 
 
-@pytest.fixture
-def cli_env() -> dict[str, str]:
-    """Environment for running the command as a user would, from the project directory."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT)
-    return env
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """``python -m cnnmacros ARGS`` as a user runs it from ``cwd``, output captured."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-m", "cnnmacros", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 PYTHON = sys.executable

@@ -6,7 +6,6 @@ file on stderr, exit status 1, and no traceback.
 
 from __future__ import annotations
 
-import subprocess
 import time
 import tracemalloc
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from cnnmacros.errors import ArchitectureError
 from cnnmacros.yamlnodes import load
 
-from .conftest import PYTHON, ROOT
+from .conftest import ROOT, run_cli
 
 BROKEN = Path("tests/broken")
 
@@ -93,16 +92,9 @@ def test_corpus_and_expectations_match() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_broken_file_gives_its_exact_message(name: str, cli_env: dict[str, str]) -> None:
+def test_broken_file_gives_its_exact_message(name: str) -> None:
     path = BROKEN / name
-    done = subprocess.run(
-        [PYTHON, "-m", "cnnmacros", "check", str(path)],
-        cwd=ROOT,
-        env=cli_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_cli("check", str(path))
     assert done.returncode == 1
     assert done.stdout == ""
     assert "Traceback" not in done.stderr

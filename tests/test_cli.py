@@ -6,16 +6,12 @@ import json
 import subprocess
 from pathlib import Path
 
-from .conftest import PYTHON, ROOT
+from .conftest import PYTHON, ROOT, run_cli
 from .test_source_documents import ALEXNET_TABLE
 
 
-def run(*args: str, env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PYTHON, "-m", "cnnmacros", *args], cwd=cwd, env=env, capture_output=True, text=True)
-
-
-def test_summary_json_matches_the_alexnet_table(cli_env: dict[str, str]) -> None:
-    done = run("summary", "architectures/alexnet.yaml", "--json", env=cli_env)
+def test_summary_json_matches_the_alexnet_table() -> None:
+    done = run_cli("summary", "architectures/alexnet.yaml", "--json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["name"] == "AlexNet" and data["input"] == [227, 227, 3]
@@ -30,31 +26,29 @@ def test_summary_json_matches_the_alexnet_table(cli_env: dict[str, str]) -> None
     assert data["totals"] == {"params": 62_378_344, "non_trainable": 0}
 
 
-def test_summary_json_symbolic_shapes_are_strings(cli_env: dict[str, str]) -> None:
-    data = json.loads(run("summary", "architectures/batchnorm-2d.yaml", "--json", env=cli_env).stdout)
+def test_summary_json_symbolic_shapes_are_strings() -> None:
+    data = json.loads(run_cli("summary", "architectures/batchnorm-2d.yaml", "--json").stdout)
     assert data["input"] == ["H", "W", 3]
     assert data["layers"][2]["output"] == ["H - 4", "W - 4", 32]
     assert data["layers"][4]["conditions"] == ["32*(H - 4)*(W - 4) = 128"]
     assert data["totals"] == {"params": 13_440, "non_trainable": 2 * 16 + 2 * 32}
 
 
-def test_summary_table_has_totals(cli_env: dict[str, str]) -> None:
-    done = run("summary", "architectures/mnist.yaml", env=cli_env)
+def test_summary_table_has_totals() -> None:
+    done = run_cli("summary", "architectures/mnist.yaml")
     assert done.returncode == 0
     assert "Parameters (weights and biases): 4,058" in done.stdout
     assert "Non-trainable (batch-norm running statistics): 0" in done.stdout
 
 
-def test_check_all_files_by_default(cli_env: dict[str, str]) -> None:
-    done = run("check", env=cli_env)
+def test_check_all_files_by_default() -> None:
+    done = run_cli("check")
     count = len(list((ROOT / "architectures").glob("*.yaml")))
     assert (done.returncode, done.stdout, done.stderr) == (0, f"{count} files checked, all valid\n", "")
 
 
-def test_check_reports_every_broken_file(cli_env: dict[str, str]) -> None:
-    done = run(
-        "check", "tests/broken/zero-size.yaml", "architectures/mnist.yaml", "tests/broken/empty.yaml", env=cli_env
-    )
+def test_check_reports_every_broken_file() -> None:
+    done = run_cli("check", "tests/broken/zero-size.yaml", "architectures/mnist.yaml", "tests/broken/empty.yaml")
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         "tests/broken/zero-size.yaml:4: layers[0] (conv3_1) kernel: expected a positive integer, got 0",
@@ -63,27 +57,29 @@ def test_check_reports_every_broken_file(cli_env: dict[str, str]) -> None:
     ]
 
 
-def test_summary_of_a_missing_or_broken_file(cli_env: dict[str, str], tmp_path: Path) -> None:
-    done = run("summary", "nope.yaml", env=cli_env)
+def test_summary_of_a_missing_or_broken_file(tmp_path: Path) -> None:
+    done = run_cli("summary", "nope.yaml")
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == "nope.yaml:1: cannot read the file: No such file or directory\n"
-    done = run("summary", "tests/broken/several-errors.yaml", "--json", env=cli_env)
+    done = run_cli("summary", "tests/broken/several-errors.yaml", "--json")
     assert done.returncode == 1 and len(done.stderr.splitlines()) == 3 and "Traceback" not in done.stderr
 
 
-def test_check_with_no_files(cli_env: dict[str, str], tmp_path: Path) -> None:
-    done = run("check", str(tmp_path), env=cli_env)
+def test_check_with_no_files(tmp_path: Path) -> None:
+    done = run_cli("check", str(tmp_path))
     assert done.returncode == 1 and "no architecture files found" in done.stderr
 
 
 def test_installed_entry_point() -> None:
     exe = Path(PYTHON).with_name("cnnmacros")
-    done = subprocess.run([str(exe), "summary", "architectures/mnist.yaml"], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(exe), "summary", "architectures/mnist.yaml"], cwd=ROOT, capture_output=True, text=True
+    )
     assert done.returncode == 0 and "4,058" in done.stdout
 
 
-def test_summary_explain_prints_the_worked_formulas(cli_env: dict[str, str]) -> None:
-    done = run("summary", "architectures/mnist.yaml", "--explain", env=cli_env)
+def test_summary_explain_prints_the_worked_formulas() -> None:
+    done = run_cli("summary", "architectures/mnist.yaml", "--explain")
     assert done.returncode == 0
     table, worked = done.stdout.split("\n\nWorked formulas\n")
     assert "4,058" in table

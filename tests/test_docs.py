@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 from cnnmacros.engine import summarize
 
-from .conftest import ARCHITECTURES, PYTHON, ROOT
+from .conftest import ARCHITECTURES, ROOT, run_cli
 
 
 def _yaml_block(text: str) -> str:
@@ -32,7 +31,7 @@ def test_example_files_in_the_docs_are_the_lenet5_file() -> None:
     assert summarize(ARCHITECTURES / "lenet5.yaml").total_params == 61_706
 
 
-def _documented_error(page: Path, cli_env: dict[str, str], tmp_path: Path) -> None:
+def _documented_error(page: Path, tmp_path: Path) -> None:
     text = page.read_text(encoding="utf-8")
     message = re.search(
         r"`?(architectures/lenet5\.yaml:\d+: layers\[\d\] \((\w+)\) (\w+): expected .*?, got 0)`?", text
@@ -44,16 +43,10 @@ def _documented_error(page: Path, cli_env: dict[str, str], tmp_path: Path) -> No
     assert broken != block
     (tmp_path / "architectures").mkdir(exist_ok=True)
     (tmp_path / "architectures" / "lenet5.yaml").write_text(broken, encoding="utf-8")
-    done = subprocess.run(
-        [PYTHON, "-m", "cnnmacros", "check", "architectures/lenet5.yaml"],
-        cwd=tmp_path,
-        env=cli_env,
-        capture_output=True,
-        text=True,
-    )
+    done = run_cli("check", "architectures/lenet5.yaml", cwd=tmp_path)
     assert done.stderr.splitlines()[0] == line.rstrip("`")
 
 
-def test_documented_error_messages_are_real(cli_env: dict[str, str], tmp_path: Path) -> None:
-    _documented_error(ROOT / "docs" / "adding.md", cli_env, tmp_path)
-    _documented_error(ROOT / "CONTRIBUTING.md", cli_env, tmp_path)
+def test_documented_error_messages_are_real(tmp_path: Path) -> None:
+    _documented_error(ROOT / "docs" / "adding.md", tmp_path)
+    _documented_error(ROOT / "CONTRIBUTING.md", tmp_path)

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import re
-import subprocess
 
-from .conftest import PYTHON, ROOT
+from .conftest import ROOT, run_cli
 
 
-def test_readme_table_is_the_real_output(cli_env: dict[str, str]) -> None:
+def test_readme_table_is_the_real_output() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = re.search(r"checked by tests/test_readme.py.*?\n```text\n(.*?)\n```", readme, re.S)
     assert block, "README lost its example table"
-    done = subprocess.run(
-        [PYTHON, "-m", "cnnmacros", "summary", "architectures/alexnet.yaml"],
-        cwd=ROOT,
-        env=cli_env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = run_cli("summary", "architectures/alexnet.yaml")
+    assert done.returncode == 0, done.stderr
     assert block.group(1) == done.stdout.rstrip("\n")
     assert "62,378,344" in block.group(1)  # the total of 000_11af97326fab15c6.txt
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import jsonschema
 import pytest
@@ -12,7 +11,7 @@ import yaml
 from cnnmacros.layers import REGISTRY
 from cnnmacros.schema import SHIPPED, schema, schema_text
 
-from .conftest import ARCHITECTURES, PYTHON, ROOT
+from .conftest import ARCHITECTURES, ROOT, run_cli
 
 VALIDATOR = jsonschema.Draft202012Validator(schema())
 
@@ -53,7 +52,7 @@ def test_schema_also_rejects_broken_files(name: str) -> None:
     assert list(VALIDATOR.iter_errors(data))
 
 
-def test_schema_command_prints_it(cli_env: dict[str, str]) -> None:
-    done = subprocess.run([PYTHON, "-m", "cnnmacros", "schema"], cwd=ROOT, env=cli_env, capture_output=True, text=True)
+def test_schema_command_prints_it() -> None:
+    done = run_cli("schema")
     assert done.returncode == 0
     assert json.loads(done.stdout) == schema()
