@@ -8,6 +8,7 @@ architecture kept, and the file's problems are raised together.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,7 +83,7 @@ def concrete_inputs(architecture: Architecture, how_many: int = 3, budget: int =
         mapping = dict(zip(symbols, values))
         # validated input sizes are numbers or bare symbols, so a lookup is the substitution
         shape = tuple(v if isinstance(v, int) else mapping[v] for v in architecture.input)
-        candidate = Architecture(**{**architecture.__dict__, "input": shape})
+        candidate = dataclasses.replace(architecture, input=shape)
         try:
             compute(candidate)
         except ArchitectureError:

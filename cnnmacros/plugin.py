@@ -65,14 +65,14 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
         for item in config.nav or []:
             if isinstance(item, dict) and isinstance(item.get(self.config.section), list):
                 pages = item[self.config.section]
-                for stem in sorted(self.library.results()):
-                    uri = self._uri(stem)
-                    if STEM.match(stem) and uri not in pages:
-                        pages.append(uri)
+                pages += [uri for _, uri in self._pages() if uri not in pages]
         return config
 
-    def _uri(self, stem: str) -> str:
-        return f"{self.config.directory}/{stem}.md"
+    def _pages(self) -> list[tuple[str, str]]:
+        """(stem, page path) of every architecture file whose name can be a page."""
+        return [
+            (stem, f"{self.config.directory}/{stem}.md") for stem in sorted(self.library.results()) if STEM.match(stem)
+        ]
 
     def on_pre_build(self, config: MkDocsConfig) -> None:
         for error in self.library.errors():
@@ -81,9 +81,8 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         self.generated = {}
-        for stem in sorted(self.library.results()):
-            uri = self._uri(stem)
-            if STEM.match(stem) and files.get_file_from_path(uri) is None:
+        for stem, uri in self._pages():
+            if files.get_file_from_path(uri) is None:
                 files.append(File.generated(config, uri, content=f'{{{{ architecture_page("{stem}") }}}}\n'))
                 self.generated[uri] = stem
         return files

@@ -72,9 +72,7 @@ def test_check_with_no_files(tmp_path: Path) -> None:
 
 def test_installed_entry_point() -> None:
     exe = Path(PYTHON).with_name("cnnmacros")
-    done = subprocess.run(
-        [str(exe), "summary", "architectures/mnist.yaml"], cwd=ROOT, capture_output=True, text=True
-    )
+    done = subprocess.run([str(exe), "summary", "architectures/mnist.yaml"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0 and "4,058" in done.stdout
 
 

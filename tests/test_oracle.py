@@ -7,6 +7,7 @@ too, with a located error. Without PyTorch these tests skip locally and fail in 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from pathlib import Path
@@ -70,7 +71,7 @@ def test_architecture_file_matches_pytorch(path: Path) -> None:
         inputs = concrete_inputs(architecture, how_many=3)
         assert inputs, f"{path.name}: no concrete input satisfies the file"
         for shape in inputs:
-            concrete = Architecture(**{**architecture.__dict__, "input": shape})
+            concrete = dataclasses.replace(architecture, input=shape)
             compare(concrete, f"{path.name} at {shape}")
             mapping = {s: v for s, v in zip(architecture.input, shape) if not isinstance(s, int)}
             for mine, theirs in zip(symbolic.rows, oracle.run(concrete)):
