@@ -80,7 +80,7 @@ def concrete_inputs(architecture: Architecture, how_many: int = 3, budget: int =
     bound = max(1, int(budget ** (1 / len(symbols))))
     found: list[tuple[int, ...]] = []
     for values in itertools.product(range(1, bound + 1), repeat=len(symbols)):
-        mapping = dict(zip(symbols, values))
+        mapping = dict(zip(symbols, values, strict=True))
         # validated input sizes are numbers or bare symbols, so a lookup is the substitution
         shape = tuple(v if isinstance(v, int) else mapping[v] for v in architecture.input)
         candidate = dataclasses.replace(architecture, input=shape)

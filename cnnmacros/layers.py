@@ -75,7 +75,7 @@ def _spatial_steps(axes: tuple[str, ...], label: str, entries: list[tuple[str, d
     """One step per distinct set of inputs, so a square kernel on a square input is shown once."""
     groups: dict[tuple[str, tuple[tuple[str, Any], ...]], list[str]] = {}
     results: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[dict[str, Size], Size]] = {}
-    for axis, (formula, values, result) in zip(axes, entries):
+    for axis, (formula, values, result) in zip(axes, entries, strict=True):
         key = (formula, tuple(values.items()))
         groups.setdefault(key, []).append(axis)
         results[key] = (values, result)
@@ -136,7 +136,9 @@ class Conv(Spatial):
             return None
         out: list[Size] = []
         entries = []
-        for axis, i, k, s, d, p in zip(AXES[rank], shape[:-1], kernel, stride, dilation, _axes(padding, rank)):
+        for axis, i, k, s, d, p in zip(
+            AXES[rank], shape[:-1], kernel, stride, dilation, _axes(padding, rank), strict=True
+        ):
             if padding == "same":
                 size, formula, values = _call(compiled.conv_output_size_same, i), "conv_output_size_same", {"I": i}
             elif d == 1:
@@ -156,7 +158,7 @@ class Conv(Spatial):
             out.append(size)
             entries.append((formula, values, size))
         steps = _spatial_steps(AXES[rank], "output size", entries)
-        kvalues = dict(zip(KERNEL_SYMBOLS[rank], kernel))
+        kvalues = dict(zip(KERNEL_SYMBOLS[rank], kernel, strict=True))
         cvalues = {**kvalues, "C_in": c_in, "G": groups, "C_out": filters}
         weights = _call(getattr(compiled, f"conv{rank}d_weights"), **cvalues)
         steps.append(Step("weights", f"conv{rank}d_weights", cvalues, weights))
@@ -204,7 +206,7 @@ class Pool(Spatial):
         function = getattr(compiled, formula)
         out: list[Size] = []
         entries = []
-        for axis, i, k, s, p in zip(AXES[rank], shape[:-1], pool, stride, padding):
+        for axis, i, k, s, p in zip(AXES[rank], shape[:-1], pool, stride, padding, strict=True):
             if p > k // 2:
                 report("padding", f"expected at most half the pool window ({k // 2} for a window of {k}), got {p}")
                 return None
@@ -264,7 +266,7 @@ def _flattened(shape: Shape) -> tuple[Size, list[Step]]:
     """Units after flattening, by the documents' formula for an H x W x C tensor (a plain product
     for other ranks), and the step that shows it."""
     if len(shape) == 3:
-        values = dict(zip(("H", "W", "C"), shape))
+        values = dict(zip(("H", "W", "C"), shape, strict=True))
         units = _call(compiled.flatten_units, **values)
         return units, [Step("units after flattening", "flatten_units", values, units)]
     return product(shape), []
@@ -350,7 +352,7 @@ class Merge(LayerKind):
         are not the same expression become conditions on the input."""
         first = shapes[0]
         conditions = []
-        for name, other in zip(layer.sources[1:], shapes[1:]):
+        for name, other in zip(layer.sources[1:], shapes[1:], strict=True):
             if len(other) != len(first):
                 report(
                     "from",
@@ -358,7 +360,7 @@ class Merge(LayerKind):
                     f"({layer.sources[0]}) and {format_shape(other)} ({name})",
                 )
                 return None
-            for a, b in zip(first[axes], other[axes]):
+            for a, b in zip(first[axes], other[axes], strict=True):
                 if is_number(a) and is_number(b):
                     if a != b:
                         what = "shape" if axes == slice(None) else "spatial size"

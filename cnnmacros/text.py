@@ -21,7 +21,7 @@ def table(summary: Summary) -> str:
     right = (False, False, False, True, True, True)
 
     def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right)).rstrip()
+        return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)).rstrip()
 
     rule = "-" * len(line(head))
     out = [summary.name, rule, line(head), rule, *(line(b) for b in body), rule]

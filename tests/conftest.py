@@ -42,6 +42,14 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 PYTHON = sys.executable
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that reads the built site must be marked slow, so ``-m "not slow"`` really is fast."""
+    uses_site = [i for i in items if "site" in getattr(i, "fixturenames", ())]
+    unmarked = [i.nodeid for i in uses_site if not i.get_closest_marker("slow")]
+    if unmarked:
+        raise pytest.UsageError("tests that use the built site need @pytest.mark.slow: " + ", ".join(unmarked))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--regen-golden",

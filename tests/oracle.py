@@ -103,8 +103,26 @@ def module_for(layer: LayerSpec, x: torch.Tensor) -> nn.Module:
 class TorchRow:
     name: str
     output: tuple[int, ...]  # channels last, as the engine writes shapes
-    params: int
+    weights: int  # parameters PyTorch names ``weight`` (batch norm's gamma too)
+    biases: int  # parameters PyTorch names ``bias`` (batch norm's beta too)
     non_trainable: int
+
+    @property
+    def params(self) -> int:
+        return self.weights + self.biases
+
+
+class TorchLayerError(Exception):
+    """PyTorch refused the layer at ``index``: building its module or running it raised ``cause``."""
+
+    def __init__(self, index: int, name: str, cause: Exception) -> None:
+        super().__init__(f"layers[{index}] ({name}): {type(cause).__name__}: {cause}")
+        self.index = index
+        self.cause = cause
+
+
+def _count(module: nn.Module, suffix: str) -> int:
+    return sum(p.numel() for n, p in module.named_parameters() if n.rsplit(".", 1)[-1] == suffix)
 
 
 def channels_last(shape: torch.Size) -> tuple[int, ...]:
@@ -130,20 +148,24 @@ def model(architecture: Architecture) -> nn.Sequential:
 
 
 def run(architecture: Architecture) -> list[TorchRow]:
-    """A forward pass on a zero tensor, layer by layer; raises whatever PyTorch raises."""
+    """A forward pass on a zero tensor, layer by layer; a layer PyTorch refuses raises ``TorchLayerError``."""
     x = _zeros(architecture)
     outputs = {"input": x}
     rows = []
     with torch.no_grad():
         for layer in architecture.layers:
             xs = [outputs[name] for name in layer.sources] or [x]
-            module = module_for(layer, xs[0])
-            module.eval()
-            x = outputs[layer.name] = module(*xs)
+            try:
+                module = module_for(layer, xs[0])
+                module.eval()
+                x = outputs[layer.name] = module(*xs)
+            except (RuntimeError, ValueError) as exc:
+                raise TorchLayerError(layer.index, layer.name, exc) from exc
             statistics = sum(
                 b.numel() for n, b in module.named_buffers() if n.rsplit(".", 1)[-1] in ("running_mean", "running_var")
             )
-            rows.append(
-                TorchRow(layer.name, channels_last(x.shape), sum(p.numel() for p in module.parameters()), statistics)
-            )
+            all_params = sum(p.numel() for p in module.parameters())
+            weights, biases = _count(module, "weight"), _count(module, "bias")
+            assert weights + biases == all_params, f"{layer.name}: parameters other than weight and bias"
+            rows.append(TorchRow(layer.name, channels_last(x.shape), weights, biases, statistics))
     return rows

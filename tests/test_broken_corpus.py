@@ -6,7 +6,6 @@ file on stderr, exit status 1, and no traceback.
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -115,13 +114,10 @@ def test_python_tag_is_never_run(tmp_path: Path) -> None:
 def test_alias_bomb_fails_fast_and_small() -> None:
     data = (ROOT / BROKEN / "alias-bomb.yaml").read_bytes()
     tracemalloc.start()
-    started = time.perf_counter()
     with pytest.raises(ArchitectureError):
         load("bomb.yaml", data)
-    elapsed = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     # Fully expanded it would hold 10**10 values; sizing the shared nodes stops it at line 9 (a5,
-    # 10**6 values), before anything is expanded.
-    assert elapsed < 1.0
+    # 10**6 values), before anything is expanded. How fast that is lives in benchmarks/, not here.
     assert peak < 100 * 2**20

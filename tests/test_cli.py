@@ -15,7 +15,7 @@ def test_summary_json_matches_the_alexnet_table() -> None:
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["name"] == "AlexNet" and data["input"] == [227, 227, 3]
-    for layer, line in zip(data["layers"], ALEXNET_TABLE.strip().splitlines()):
+    for layer, line in zip(data["layers"], ALEXNET_TABLE.strip().splitlines(), strict=True):
         name, size, weights, biases, params = line.split("\t")
         assert layer["name"] == name
         assert "x".join(map(str, layer["output"])) == size.removesuffix("×1")

@@ -10,6 +10,8 @@ import pytest
 
 from .conftest import build_site, copy_project, require
 
+pytestmark = pytest.mark.slow  # every test here reads a site built for it
+
 EVIL = """\
 name: "<script>alert('name')</script> {{ 7*7 }} | *star*"
 description: "<img src=x onerror=alert(1)> [click](javascript:alert(2)) **bold** {% raw %} {# c #}"
@@ -52,6 +54,7 @@ def test_hostile_strings_are_shown_as_text(evil_site: Path) -> None:
     assert "<script" not in title
 
 
+@pytest.mark.browser
 def test_hostile_page_runs_no_script_in_chromium(evil_site: Path) -> None:
     require(Path("/usr/bin/chromium").exists(), "Debian's chromium is not installed")
     from playwright.sync_api import sync_playwright

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -48,12 +49,13 @@ def compare(architecture: Architecture, label: str) -> None:
     engine = compute(architecture).rows
     reference = oracle.run(architecture)
     assert len(engine) == len(reference)
-    for i, (mine, theirs) in enumerate(zip(engine, reference)):
+    for i, (mine, theirs) in enumerate(zip(engine, reference, strict=True)):
         where = f"{label} layers[{i}] ({mine.name})"
         assert tuple(mine.output) == theirs.output, (
             f"{where} output shape: engine {mine.output}, PyTorch {theirs.output}"
         )
-        assert mine.params == theirs.params, f"{where} parameters: engine {mine.params}, PyTorch {theirs.params}"
+        assert mine.weights == theirs.weights, f"{where} weights: engine {mine.weights}, PyTorch {theirs.weights}"
+        assert mine.biases == theirs.biases, f"{where} biases: engine {mine.biases}, PyTorch {theirs.biases}"
         assert mine.non_trainable == theirs.non_trainable, (
             f"{where} non-trainable: engine {mine.non_trainable}, PyTorch {theirs.non_trainable}"
         )
@@ -73,8 +75,8 @@ def test_architecture_file_matches_pytorch(path: Path) -> None:
         for shape in inputs:
             concrete = dataclasses.replace(architecture, input=shape)
             compare(concrete, f"{path.name} at {shape}")
-            mapping = {s: v for s, v in zip(architecture.input, shape) if not isinstance(s, int)}
-            for mine, theirs in zip(symbolic.rows, oracle.run(concrete)):
+            mapping = {s: v for s, v in zip(architecture.input, shape, strict=True) if not isinstance(s, int)}
+            for mine, theirs in zip(symbolic.rows, oracle.run(concrete), strict=True):
                 substituted = tuple(int(v.subs(mapping)) if not isinstance(v, int) else v for v in mine.output)
                 assert substituted == theirs.output, f"{path.name} {mine.name} symbolic shape at {shape}"
     oracle.REPORT["architectures checked"] += 1
@@ -185,7 +187,7 @@ def engine_and_torch_agree(net: dict) -> None:
         torch_error = None
         if spec is not None:
             oracle.run(spec)
-    except (RuntimeError, ValueError) as exc:
+    except oracle.TorchLayerError as exc:
         torch_error = exc
     oracle.REPORT["random cases checked"] += 1
     if engine_error is None and torch_error is None:
@@ -195,6 +197,13 @@ def engine_and_torch_agree(net: dict) -> None:
     if engine_error is not None and torch_error is not None:
         for problem in engine_error.problems:  # a located, readable message
             assert str(problem).startswith("random.yaml:") and ": expected " in str(problem), str(problem)
+        # Both must refuse the same layer: the engine's first located problem is where PyTorch fails.
+        first = min(int(re.match(r"layers\[(\d+)\]", p.path).group(1)) for p in engine_error.problems)
+        if first != torch_error.index:
+            oracle.REPORT["mismatches"] += 1
+            raise AssertionError(
+                f"engine refused layers[{first}], PyTorch refused {torch_error}: {text.decode()}\n{engine_error}"
+            )
         oracle.REPORT["random cases rejected by both"] += 1
         return
     oracle.REPORT["mismatches"] += 1

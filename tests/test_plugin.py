@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from .conftest import ROOT, build_site, copy_project
 
 BROKEN = "name: Broken\ninput: [8, 8, 3]\nlayers:\n  - {name: conv3_1, type: conv2d, filters: 4, kernel: 0}\n"
 
 
+@pytest.mark.slow
 def test_strict_build_fails_on_a_broken_file_naming_it(tmp_path: Path) -> None:
     root = copy_project(tmp_path)
     (root / "architectures" / "broken.yaml").write_text(BROKEN)
@@ -20,6 +23,7 @@ def test_strict_build_fails_on_a_broken_file_naming_it(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_generated_pages_are_in_the_nav_and_a_hand_written_page_wins(tmp_path: Path, site: Path) -> None:
     nav = (site / "index.html").read_text(encoding="utf-8")
     for path in (ROOT / "architectures").glob("*.yaml"):

@@ -24,6 +24,7 @@ from cnnmacros.render import (
 )
 
 from .conftest import ARCHITECTURES
+from .published import TOTAL_PARAMS
 
 FILES = sorted(ARCHITECTURES.glob("*.yaml"))
 
@@ -46,6 +47,7 @@ def test_table_columns_add_up_to_the_total_row(path) -> None:
     assert total[0] == "**Total**"
     for column in range(3, len(total)):
         assert sum(_numbers(row[column]) for row in body) == _numbers(total[column]), (path.stem, column)
+    assert _numbers(total[5]) == TOTAL_PARAMS[path.stem]  # the Parameters column, against an outside figure
 
 
 def test_symbolic_table_totals_add_up() -> None:

@@ -27,21 +27,25 @@ def free_port() -> int:
 
 
 def fetch(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.read().decode("utf-8")
-    except OSError:
-        return ""
+    """The page's text; raises when the server does not answer, so a check on it cannot pass by default."""
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode("utf-8")
 
 
 def wait_for(url: str, text: str, timeout: float = 90, poll: float = 0.1) -> float:
-    """Seconds until the page at ``url`` contains ``text`` (also used by benchmarks/run.py)."""
+    """Seconds until the page at ``url`` contains ``text`` (also used by benchmarks/run.py); while the
+    server starts or rebuilds, a refused connection only means "not yet"."""
     started = time.perf_counter()
+    last = ""
     while time.perf_counter() - started < timeout:
-        if text in fetch(url):
+        try:
+            last = fetch(url)
+        except OSError as exc:
+            last = f"(no answer: {exc})"
+        if text in last:
             return time.perf_counter() - started
         time.sleep(poll)
-    raise AssertionError(f"{url} did not show {text!r} within {timeout} s:\n{fetch(url)[:2000]}")
+    raise AssertionError(f"{url} did not show {text!r} within {timeout} s:\n{last[:2000]}")
 
 
 def test_serve_survives_a_bad_edit(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def test_alexnet_every_row_of_the_table() -> None:
     assert format_shape(summary.input) == "227x227x3"
     expected = [line.split("\t") for line in ALEXNET_TABLE.strip().splitlines()]
     assert [r.name for r in summary.rows] == [e[0] for e in expected]
-    for row, (name, size, weights, biases, params) in zip(summary.rows, expected):
+    for row, (name, size, weights, biases, params) in zip(summary.rows, expected, strict=True):
         assert format_shape(row.output) == size.removesuffix("×1"), name
         assert (row.weights, row.biases, row.params) == (_int(weights), _int(biases), _int(params)), name
     assert summary.total_params == 62_378_344

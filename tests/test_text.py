@@ -1,4 +1,4 @@
-"""Terminal tables: golden files, and per-layer figures that add up to the printed totals."""
+"""Terminal tables: golden files, and per-layer figures that add up to the published totals."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from cnnmacros.engine import summarize
 from cnnmacros.text import count, table
 
 from .conftest import ARCHITECTURES
+from .published import TOTAL_PARAMS
 
 FILES = sorted(ARCHITECTURES.glob("*.yaml"))
 
@@ -20,12 +21,12 @@ def test_table_matches_golden_file(path, golden) -> None:
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
-def test_printed_layers_add_up_to_the_printed_total(path) -> None:
+def test_printed_layers_and_total_are_the_published_total(path) -> None:
     text = table(summarize(path))
     body = text.split("\n-")[2].split("\n", 1)[1]  # the rows between the second and third rules
     params = [int(line.rsplit(None, 1)[1].replace(",", "")) for line in body.splitlines()]
     total = int(re.search(r"^Parameters \(weights and biases\): ([\d,]+)$", text, re.M).group(1).replace(",", ""))
-    assert params and sum(params) == total
+    assert sum(params) == total == TOTAL_PARAMS[path.stem]
 
 
 def test_count_formats() -> None:

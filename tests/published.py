@@ -1,0 +1,20 @@
+"""Parameter totals from outside the code: the source documents, papers, torchvision, or a derivation
+written out here. Tests compare the engine's rows and printed totals with these."""
+
+from __future__ import annotations
+
+TOTAL_PARAMS: dict[str, int] = {
+    "alexnet": 62_378_344,  # ../shared/seeds 000, its table's total
+    "alexnet-grouped": 60_965_224,  # the paper's two-GPU network (seeds README)
+    "batchnorm-2d": 13_440,  # seeds 002, the 2D example's total
+    "batchnorm-3d": 23_520,  # seeds 002, the 3D example's total
+    # conv 7x7x3x64 + 64 = 9,472; conv 1x1x64x64 + 64 = 4,160; conv 3x3x64x192 + 192 = 110,784
+    "googlenet-stem": 9_472 + 4_160 + 110_784,
+    # 1x1: 192x64 + 64 = 12,352; 3x3 reduce: 192x96 + 96 = 18,528; 3x3: 9x96x128 + 128 = 110,720;
+    # 5x5 reduce: 192x16 + 16 = 3,088; 5x5: 25x16x32 + 32 = 12,832; pool proj: 192x32 + 32 = 6,176
+    "inception-3a": 12_352 + 18_528 + 110_720 + 3_088 + 12_832 + 6_176,
+    "lenet5": 61_706,  # LeNet-5 with full C3 connections, as PyTorch tutorials build it
+    "mnist": 4_058,  # seeds 003, question 4
+    "resnet18": 11_689_512,  # torchvision.models.resnet18, ResNet18_Weights meta["num_params"]
+    "vgg16": 138_357_544,  # torchvision.models.vgg16, VGG16_Weights meta["num_params"]
+}
