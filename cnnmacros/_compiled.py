@@ -6,6 +6,22 @@ Do not edit: a test regenerates this file and fails if it differs.
 # ruff: noqa: E501, N803
 
 
+def activations1d(O_w, C):
+    return C*O_w
+
+
+def activations2d(O_h, O_w, C):
+    return C*O_h*O_w
+
+
+def activations3d(O_d, O_h, O_w, C):
+    return C*O_d*O_h*O_w
+
+
+def activations_vector(C):
+    return C
+
+
 def batchnorm_non_trainable(C):
     return 2*C
 
@@ -26,6 +42,10 @@ def concat_channels(C_1, C_2):
     return C_1 + C_2
 
 
+def conv1d_macs(C_out, O_w, C_in, G, K_w):
+    return (C_in*C_out*K_w*O_w) // (G)
+
+
 def conv1d_params(K_w, C_in, G, C_out):
     return (C_out*(C_in*K_w + G)) // (G)
 
@@ -34,12 +54,20 @@ def conv1d_weights(K_w, C_in, G, C_out):
     return (C_in*C_out*K_w) // (G)
 
 
+def conv2d_macs(C_out, O_h, O_w, C_in, G, K_h, K_w):
+    return (C_in*C_out*K_h*K_w*O_h*O_w) // (G)
+
+
 def conv2d_params(K_h, K_w, C_in, G, C_out):
     return (C_out*(C_in*K_h*K_w + G)) // (G)
 
 
 def conv2d_weights(K_h, K_w, C_in, G, C_out):
     return (C_in*C_out*K_h*K_w) // (G)
+
+
+def conv3d_macs(C_out, O_d, O_h, O_w, C_in, G, K_d, K_h, K_w):
+    return (C_in*C_out*K_d*K_h*K_w*O_d*O_h*O_w) // (G)
 
 
 def conv3d_params(K_d, K_h, K_w, C_in, G, C_out):
@@ -66,28 +94,64 @@ def conv_output_size_same(I):
     return I
 
 
-def dense_after_conv_weights(O, C, F):
-    return C*F*O**2
+def dense_biases(N_out):
+    return N_out
 
 
-def dense_biases(F):
-    return F
+def dense_inputs(H, W, C):
+    return C*H*W
 
 
-def dense_params(N, F):
-    return F*(N + 1)
+def dense_macs(N_in, N_out):
+    return N_in*N_out
 
 
-def dense_weights(N, F):
-    return F*N
+def dense_params(N_in, N_out):
+    return N_out*(N_in + 1)
+
+
+def dense_weights(N_in, N_out):
+    return N_in*N_out
 
 
 def dilated_extent(K, D):
     return D*(K - 1) + 1
 
 
+def field_jump(J_in, S):
+    return J_in*S
+
+
+def field_offset(X_in, P_b, J_in):
+    return -J_in*P_b + X_in
+
+
+def field_size(R_in, K, D, J_in):
+    return D*J_in*(K - 1) + R_in
+
+
+def field_union_offset(X_1, X_2):
+    return min(X_1, X_2)
+
+
+def field_union_size(X_1, R_1, X_2, R_2):
+    return max(R_1 + X_1, R_2 + X_2) - min(X_1, X_2)
+
+
 def flatten_units(H, W, C):
     return C*H*W
+
+
+def flops(M):
+    return 2*M
+
+
+def forward_backward_bytes(A_p, Z_e):
+    return 2*A_p*Z_e
+
+
+def param_bytes(N_p, Z_e):
+    return N_p*Z_e
 
 
 def pool_output_size(I, K, S, P):
@@ -96,6 +160,10 @@ def pool_output_size(I, K, S, P):
 
 def pool_output_size_ceil(I, K, S, P):
     return (((-((-(I - K + 2*P)) // (S)))) if (I + P <= S*(-((-(I - K + 2*P)) // (S)))) else ((-((-(I - K + 2*P)) // (S))) + 1))
+
+
+def same_padding_before(K, D):
+    return ((D*(K - 1)) // (2))
 
 
 def same_padding_total(K, D):

@@ -41,7 +41,7 @@ def json_text(data: dict) -> str:
 def summary(args: argparse.Namespace) -> int:
     from cnnmacros.engine import summarize
 
-    result = summarize(args.file)
+    result = summarize(args.file, convention=args.convention, dtype=args.dtype)
     if args.json:
         print(json_text(result.to_json()))
     else:
@@ -83,6 +83,9 @@ def schema(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from cnnmacros.conventions import CONVENTIONS
+    from cnnmacros.figures import DTYPES
+
     top = argparse.ArgumentParser(
         prog="cnnmacros", description="Tensor sizes and parameter counts of CNNs, from formulas."
     )
@@ -91,6 +94,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--explain", action="store_true", help="also print every layer's worked formulas")
+    p.add_argument(
+        "--convention",
+        choices=sorted(CONVENTIONS),
+        default="cnnmacros",
+        help="whose multiply-accumulates to count: cnnmacros (default; PyTorch's FlopCounterMode halved) or the "
+        "tool's own count for the file's standard PyTorch model at batch 1 in eval mode",
+    )
+    p.add_argument(
+        "--dtype",
+        choices=list(DTYPES),
+        default="float32",
+        help="element type for the byte totals (default float32)",
+    )
     p.set_defaults(run=summary)
     p = sub.add_parser("check", help="validate architecture files (all of architectures/ by default)")
     p.add_argument("paths", nargs="*")

@@ -15,16 +15,22 @@ from pathlib import Path
 
 from cnnmacros.architecture import INPUT, Architecture, read
 from cnnmacros.errors import ArchitectureError, Problem, layer_path
+from cnnmacros.figures import Context, State, fill, input_state, totals
 from cnnmacros.layers import REGISTRY
-from cnnmacros.rows import Row, Shape, Summary
+from cnnmacros.rows import Row, Summary
 
 
-def compute(architecture: Architecture) -> Summary:
-    """Every layer's row; raises ``ArchitectureError`` with all problems found."""
+def compute(architecture: Architecture, convention: str = "cnnmacros", dtype: str = "float32") -> Summary:
+    """Every layer's row and the totals; raises ``ArchitectureError`` with all problems found.
+
+    A state (the shape and the receptive field) flows from each layer to the layers that read it;
+    the layer type gives the shape and its own counts, and ``figures.fill`` every other figure.
+    ``convention`` names whose multiply-accumulates are counted, ``dtype`` the size of an element.
+    """
     problems: list[Problem] = []
     rows: list[Row] = []
-    shape = architecture.input
-    outputs: dict[str, Shape] = {INPUT: architecture.input}  # for `from`: shapes by layer name
+    state = input_state(architecture.input)
+    states: dict[str, State] = {INPUT: state}  # for `from`: what each layer hands on, by name
     for layer in architecture.layers:
         found: list[Problem] = []
 
@@ -33,17 +39,28 @@ def compute(architecture: Architecture) -> Summary:
                 Problem(architecture.file, layer.line_of(key), layer_path(layer.index, layer.name, key), message)
             )
 
-        inputs = [outputs[name] for name in layer.sources] or [shape]
-        row = REGISTRY[layer.type].compute_inputs(layer, inputs, report)
+        inputs = [states[name] for name in layer.sources] or [state]
+        kind = REGISTRY[layer.type]
+        row = kind.compute_inputs(layer, [s.shape for s in inputs], report)
+        if row is not None:
+            fill(Context(layer, kind.family, inputs, row, report, convention))
         problems += found
         if row is None:
-            break  # the output shape is unknown, so later layers cannot be checked
+            break  # the output is unknown, so later layers cannot be checked
         rows.append(row)
-        shape = outputs[layer.name] = row.output
+        state = states[layer.name] = State(row.output, row.figures["receptive_field"])
     if problems:
         raise ArchitectureError(problems)
     return Summary(
-        architecture.name, architecture.file, architecture.description, architecture.source, architecture.input, rows
+        architecture.name,
+        architecture.file,
+        architecture.description,
+        architecture.source,
+        architecture.input,
+        rows,
+        totals=totals(rows, dtype),
+        convention=convention,
+        dtype=dtype,
     )
 
 
@@ -60,10 +77,12 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def summarize(path: Path | str, display: str | None = None) -> Summary:
+def summarize(
+    path: Path | str, display: str | None = None, convention: str = "cnnmacros", dtype: str = "float32"
+) -> Summary:
     """Read, validate and compute one architecture file."""
     with _no_cycle_collection():
-        return compute(read(path, display))
+        return compute(read(path, display), convention, dtype)
 
 
 def concrete_inputs(architecture: Architecture, how_many: int = 3, budget: int = 1000) -> list[tuple[int, ...]]:

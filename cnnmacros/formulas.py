@@ -13,54 +13,80 @@ from dataclasses import dataclass
 import sympy
 from sympy import Eq, Piecewise, Symbol, ceiling, floor
 
-# Symbols are positive integers: that lets SymPy simplify floors and check identities.
+# Symbols are integers, most of them positive: that lets SymPy simplify floors and check identities.
 _positive = {"integer": True, "positive": True}
 _nonnegative = {"integer": True, "nonnegative": True}
 
-I = Symbol("I", **_positive)  # noqa: E741 - the documents' own letter for the input size
-K = Symbol("K", **_positive)
-S = Symbol("S", **_positive)
-P = Symbol("P", **_nonnegative)
-D = Symbol("D", **_positive)
-O = Symbol("O", **_positive)  # noqa: E741 - the documents' own letter for the output size
-K_d = Symbol("K_d", **_positive)
-K_h = Symbol("K_h", **_positive)
-K_w = Symbol("K_w", **_positive)
-C_in = Symbol("C_in", **_positive)
-C_out = Symbol("C_out", **_positive)
-G = Symbol("G", **_positive)
-C = Symbol("C", **_positive)
-C_1 = Symbol("C_1", **_positive)
-C_2 = Symbol("C_2", **_positive)
-N = Symbol("N", **_positive)
-F = Symbol("F", **_positive)
-H = Symbol("H", **_positive)
-W = Symbol("W", **_positive)
-U = Symbol("U", **_positive)
-
-# What each symbol means, in words. One legend serves every formula, so a letter means one thing.
+# What each symbol means, in words. One legend serves every formula, left sides included, so a
+# letter means one thing on every page: sizes along an axis are capital single letters, counts of
+# a layer's numbers are N with a subscript, bytes are Z with a subscript.
 LEGEND: dict[str, str] = {
     "I": "size of the input along one spatial axis",
     "K": "size of the kernel (or pool window) along that axis",
     "S": "stride along that axis",
     "P": "padding added to each side along that axis",
     "D": "dilation along that axis (1 for an ordinary kernel)",
-    "O": "size of the output along that axis",
+    "O": "size of the output along one spatial axis",
+    "K_e": "inputs one dilated kernel spans along that axis (its effective size)",
+    "P_t": "zeros added along one axis, both sides together",
+    "P_b": "zeros added before the first input along that axis",
     "K_d": "kernel depth",
     "K_h": "kernel height",
-    "K_w": "kernel width",
+    "K_w": "kernel width (the kernel's length in 1D)",
+    "O_d": "output depth",
+    "O_h": "output height",
+    "O_w": "output width (the output's length in 1D)",
+    "H": "height of the input",
+    "W": "width of the input",
     "C_in": "number of input channels",
     "C_out": "number of output channels (kernels, filters)",
     "G": "number of groups (1 for an ordinary convolution)",
     "C": "number of channels",
-    "N": "number of input units",
-    "F": "number of units (neurons) in the layer",
-    "H": "height of the input",
-    "W": "width of the input",
-    "U": "number of units produced",
     "C_1": "channels of the first input",
     "C_2": "channels of the second input",
+    "N_in": "number of input units of a fully connected layer",
+    "N_out": "number of units (neurons) of a fully connected layer",
+    "U": "number of units after flattening",
+    "N_w": "number of weights",
+    "N_b": "number of biases",
+    "N_p": "number of parameters (weights and biases)",
+    "N_t": "number of trainable parameters (gamma and beta)",
+    "N_s": "number of non-trainable statistics (running mean and variance)",
+    "M": "multiply-accumulates for one example",
+    "F": "floating-point operations for one example",
+    "A": "number of elements of the layer's output, for one example",
+    "Z_e": "bytes of one element (4 for float32)",
+    "Z_p": "bytes of the parameters",
+    "A_p": "elements of the outputs of the layers that have parameters",
+    "Z_fb": "torchinfo's forward/backward pass size, in bytes",
+    "R": "receptive field: input positions one output position sees along an axis",
+    "J": "jump: input positions between neighbouring output positions",
+    "X": "offset: the first input position that output position 0 sees (negative in the padding)",
+    "R_in": "receptive field of the layer's input",
+    "J_in": "jump of the layer's input",
+    "X_in": "offset of the layer's input",
+    "R_1": "receptive field of the first input",
+    "X_1": "offset of the first input",
+    "R_2": "receptive field of the second input",
+    "X_2": "offset of the second input",
 }
+
+_SIGNED = {"X", "X_in", "X_1", "X_2"}  # offsets lie before the input when it is padded
+_ZERO_OR_MORE = {"P", "P_t", "P_b", "A_p"}
+
+
+def _symbol(name: str) -> Symbol:
+    if name in _SIGNED:
+        return Symbol(name, integer=True)
+    return Symbol(name, **(_nonnegative if name in _ZERO_OR_MORE else _positive))
+
+
+I, K, S, P, D, O = (_symbol(n) for n in ("I", "K", "S", "P", "D", "O"))  # noqa: E741 - the documents' letters
+P_b = _symbol("P_b")
+K_d, K_h, K_w, O_d, O_h, O_w = (_symbol(n) for n in ("K_d", "K_h", "K_w", "O_d", "O_h", "O_w"))
+H, W, C, C_in, C_out, G, C_1, C_2 = (_symbol(n) for n in ("H", "W", "C", "C_in", "C_out", "G", "C_1", "C_2"))
+N_in, N_out, M, Z_e, N_p, A_p = (_symbol(n) for n in ("N_in", "N_out", "M", "Z_e", "N_p", "A_p"))
+R_in, J_in, X_in, R_1, X_1, R_2, X_2 = (_symbol(n) for n in ("R_in", "J_in", "X_in", "R_1", "X_1", "R_2", "X_2"))
 
 
 @dataclass(frozen=True)
@@ -78,34 +104,11 @@ class Formula:
     @property
     def legend(self) -> dict[str, str]:
         """Words for the left side and every symbol of the right side, in argument order."""
-        out = {self.lhs_symbol_name: self.lhs_words}
-        for symbol in self.args:
-            out[symbol.name] = LEGEND[symbol.name]
-        return out
+        return {name: LEGEND[name] for name in (self.lhs, *(s.name for s in self.args))}
 
-    @property
-    def lhs_symbol_name(self) -> str:
-        return self.lhs
-
-    @property
-    def lhs_words(self) -> str:
-        return LHS_WORDS[self.lhs]
-
-
-LHS_WORDS: dict[str, str] = {
-    "O": "size of the output along one spatial axis",
-    "W": "number of weights",
-    "B": "number of biases",
-    "P": "number of parameters (weights and biases)",
-    "T": "number of trainable parameters (gamma and beta)",
-    "R": "number of non-trainable statistics (running mean and variance)",
-    "U": "number of units after flattening",
-    "E": "number of inputs one kernel position spans",
-    "Q": "zeros added along one axis, both sides together",
-    "C": "number of channels",
-}
 
 _KERNELS = {1: (K_w,), 2: (K_h, K_w), 3: (K_d, K_h, K_w)}
+_OUTPUTS = {1: (O_w,), 2: (O_h, O_w), 3: (O_d, O_h, O_w)}
 
 
 def _product(symbols: tuple[Symbol, ...]) -> sympy.Expr:
@@ -134,7 +137,7 @@ def _build() -> dict[str, Formula]:
         Formula(
             "dilated_extent",
             "Inputs spanned by a dilated kernel",
-            "E",
+            "K_e",
             D * (K - 1) + 1,
             (K, D),
             "Neighbouring taps of a dilated kernel are the dilation apart.",
@@ -142,10 +145,18 @@ def _build() -> dict[str, Formula]:
         Formula(
             "same_padding_total",
             "Total padding of 'same'",
-            "Q",
+            "P_t",
             D * (K - 1),
             (K, D),
             "Split between the two sides, the extra one on the right when it is odd.",
+        ),
+        Formula(
+            "same_padding_before",
+            "Padding of 'same' before the first input",
+            "P_b",
+            floor(D * (K - 1) / 2),
+            (K, D),
+            "The smaller half of the total, as PyTorch splits it; the rest goes after the last input.",
         ),
         Formula(
             "conv_output_size_same",
@@ -196,36 +207,44 @@ def _build() -> dict[str, Formula]:
             "must start inside the input or its left padding.",
         ),
         Formula(
+            "dense_inputs",
+            "Input units of a fully connected layer after an H x W x C tensor",
+            "N_in",
+            H * W * C,
+            (H, W, C),
+            "The tensor is flattened first; each of its values is an input unit.",
+        ),
+        Formula(
             "dense_weights",
             "Weights of a fully connected layer",
-            "W",
-            N * F,
-            (N, F),
+            "N_w",
+            N_in * N_out,
+            (N_in, N_out),
             "Every input unit connects to every unit of the layer.",
         ),
         Formula(
             "dense_biases",
             "Biases of a fully connected layer",
-            "B",
-            F,
-            (F,),
+            "N_b",
+            N_out,
+            (N_out,),
             "One bias per unit.",
         ),
         Formula(
             "dense_params",
             "Parameters of a fully connected layer",
-            "P",
-            (N + 1) * F,
-            (N, F),
+            "N_p",
+            (N_in + 1) * N_out,
+            (N_in, N_out),
             "Weights and biases together.",
         ),
         Formula(
-            "dense_after_conv_weights",
-            "Weights of a fully connected layer after an O x O x C tensor",
-            "W",
-            O**2 * C * F,
-            (O, C, F),
-            "The tensor is flattened first; each of its values is an input unit.",
+            "dense_macs",
+            "Multiply-accumulates of a fully connected layer",
+            "M",
+            N_in * N_out,
+            (N_in, N_out),
+            "One multiply-accumulate per weight. The bias starts the accumulator, so it is not one.",
         ),
         Formula(
             "flatten_units",
@@ -238,7 +257,7 @@ def _build() -> dict[str, Formula]:
         Formula(
             "batchnorm_trainable",
             "Trainable parameters of batch normalization",
-            "T",
+            "N_t",
             2 * C,
             (C,),
             "A scale (gamma) and a shift (beta) per channel.",
@@ -254,7 +273,7 @@ def _build() -> dict[str, Formula]:
         Formula(
             "batchnorm_scales",
             "Scales (gamma) of batch normalization",
-            "W",
+            "N_w",
             C,
             (C,),
             "One scale per channel; PyTorch calls them the layer's weight.",
@@ -262,7 +281,7 @@ def _build() -> dict[str, Formula]:
         Formula(
             "batchnorm_shifts",
             "Shifts (beta) of batch normalization",
-            "B",
+            "N_b",
             C,
             (C,),
             "One shift per channel; PyTorch calls them the layer's bias.",
@@ -270,19 +289,86 @@ def _build() -> dict[str, Formula]:
         Formula(
             "batchnorm_non_trainable",
             "Non-trainable statistics of batch normalization",
-            "R",
+            "N_s",
             2 * C,
             (C,),
             "A running mean and a running variance per channel: Keras counts them as "
             "non-trainable parameters, PyTorch keeps them as buffers.",
         ),
+        Formula(
+            "flops",
+            "Floating-point operations",
+            "F",
+            2 * M,
+            (M,),
+            "A multiply-accumulate is a multiplication and an addition.",
+        ),
+        Formula(
+            "param_bytes",
+            "Bytes of the parameters",
+            "Z_p",
+            N_p * Z_e,
+            (N_p, Z_e),
+            "Every parameter is one element of the chosen type.",
+        ),
+        Formula(
+            "forward_backward_bytes",
+            "torchinfo's forward/backward pass size",
+            "Z_fb",
+            2 * A_p * Z_e,
+            (A_p, Z_e),
+            "torchinfo counts the output of every layer that has parameters twice, once for the "
+            "value and once for its gradient; the outputs of layers without parameters are left out.",
+        ),
+        Formula(
+            "field_size",
+            "Receptive field after a window",
+            "R",
+            R_in + D * (K - 1) * J_in,
+            (R_in, K, D, J_in),
+            "Each step of the window along the input moves J_in input positions; a dilated kernel "
+            "spans D(K - 1) + 1 of its own input.",
+        ),
+        Formula(
+            "field_jump",
+            "Jump after a window",
+            "J",
+            J_in * S,
+            (J_in, S),
+            "Neighbouring outputs are S positions of the layer's input apart.",
+        ),
+        Formula(
+            "field_offset",
+            "Offset after a window",
+            "X",
+            X_in - P_b * J_in,
+            (X_in, P_b, J_in),
+            "Output position 0 starts where the padded input starts, P_b positions before the input.",
+        ),
+        Formula(
+            "field_union_offset",
+            "Offset of two joined fields",
+            "X",
+            sympy.Min(X_1, X_2),
+            (X_1, X_2),
+            "A join sees what either input sees: its field starts where the earlier one starts.",
+        ),
+        Formula(
+            "field_union_size",
+            "Receptive field of two joined fields",
+            "R",
+            sympy.Max(X_1 + R_1, X_2 + R_2) - sympy.Min(X_1, X_2),
+            (X_1, R_1, X_2, R_2),
+            "From the first position either input sees to the last one: the whole span, holes included.",
+        ),
     ]
     for rank, kernel in _KERNELS.items():
+        outputs = _OUTPUTS[rank]
         formulas += [
             Formula(
                 f"conv{rank}d_weights",
                 f"Weights of a {rank}D convolution",
-                "W",
+                "N_w",
                 _product(kernel) * C_in / G * C_out,
                 (*kernel, C_in, G, C_out),
                 "Each kernel spans the input channels of its own group; there is one kernel per output channel.",
@@ -290,17 +376,37 @@ def _build() -> dict[str, Formula]:
             Formula(
                 f"conv{rank}d_params",
                 f"Parameters of a {rank}D convolution",
-                "P",
+                "N_p",
                 (_product(kernel) * C_in / G + 1) * C_out,
                 (*kernel, C_in, G, C_out),
                 "Weights plus one bias per kernel.",
             ),
+            Formula(
+                f"conv{rank}d_macs",
+                f"Multiply-accumulates of a {rank}D convolution",
+                "M",
+                C_out * _product(outputs) * (C_in / G) * _product(kernel),
+                (C_out, *outputs, C_in, G, *kernel),
+                "Every output value is one kernel's dot product with the inputs of its group. "
+                "The bias starts the accumulator, so it is not a multiply-accumulate.",
+            ),
         ]
+    for rank, outputs in {0: (), **_OUTPUTS}.items():
+        formulas.append(
+            Formula(
+                f"activations{rank}d" if rank else "activations_vector",
+                "Elements of an output" + (f" with {rank} spatial axes" if rank else " vector"),
+                "A",
+                _product(outputs) * C,
+                (*outputs, C),
+                "Every position of the output holds one value per channel.",
+            )
+        )
     formulas.append(
         Formula(
             "conv_biases",
             "Biases of a convolution",
-            "B",
+            "N_b",
             C_out,
             (C_out,),
             "One bias per kernel (none when the layer has bias: false).",

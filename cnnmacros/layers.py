@@ -11,8 +11,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cnnmacros import _compiled as compiled
+from cnnmacros.figures import AXES, per_axis_steps, work
 from cnnmacros.options import REQUIRED, Option, boolean, fraction, integer, number, per_axis
-from cnnmacros.rows import Condition, Row, Shape, Size, Step, format_shape, is_number, product
+from cnnmacros.rows import Condition, Row, Shape, Size, Step, Window, format_shape, is_number, product
 
 if TYPE_CHECKING:
     from cnnmacros.architecture import LayerSpec
@@ -22,19 +23,8 @@ Report = Callable[[str, str], None]
 
 REGISTRY: dict[str, LayerKind] = {}
 
-AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 KERNEL_SYMBOLS = {1: ("K_w",), 2: ("K_h", "K_w"), 3: ("K_d", "K_h", "K_w")}
 LAYOUTS = {1: "[L, C]", 2: "[H, W, C]", 3: "[D, H, W, C]"}
-
-
-def _call(function: Callable[..., Size], *args: Size, **values: Size) -> Size:
-    """A generated formula's value; a symbolic one in a tidy form, 32*(H - 4) rather than 32*H - 128."""
-    value = function(*args, **values)
-    if isinstance(value, int):
-        return value
-    import sympy  # only reached with symbolic sizes, which already imported it
-
-    return sympy.factor_terms(value)
 
 
 def register(kind: LayerKind) -> LayerKind:
@@ -49,6 +39,8 @@ class LayerKind:
     """Base of every layer type: declared options, formulas used, and the computation."""
 
     type_name: str
+    family: str
+    """What kind of layer it is for the figure rules (``conv``, ``maxpool``, ``activation``...)."""
     summary: str
     options: dict[str, Option]
     formulas: ClassVar[tuple[str, ...]] = ()
@@ -63,25 +55,30 @@ class LayerKind:
         """The row, given the shapes of all the layer's inputs; a single-input layer has one."""
         return self.compute(layer, shapes[0], report)
 
-    def row(self, layer: LayerSpec, shape: Shape, output: Shape, **counts: Any) -> Row:
-        return Row(layer.index, layer.name, layer.type, layer.line, shape, output, sources=layer.sources, **counts)
-
-
-def _join(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _spatial_steps(axes: tuple[str, ...], label: str, entries: list[tuple[str, dict[str, Size], Size]]) -> list[Step]:
-    """One step per distinct set of inputs, so a square kernel on a square input is shown once."""
-    groups: dict[tuple[str, tuple[tuple[str, Any], ...]], list[str]] = {}
-    results: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[dict[str, Size], Size]] = {}
-    for axis, (formula, values, result) in zip(axes, entries, strict=True):
-        key = (formula, tuple(values.items()))
-        groups.setdefault(key, []).append(axis)
-        results[key] = (values, result)
-    return [
-        Step(f"{label} along {_join(names)}", key[0], results[key][0], results[key][1]) for key, names in groups.items()
-    ]
+    def row(
+        self,
+        layer: LayerSpec,
+        shape: Shape,
+        output: Shape,
+        steps: list[Step] | None = None,
+        conditions: list[Condition] | None = None,
+        facts: dict[str, Any] | None = None,
+        **figures: Size,
+    ) -> Row:
+        """The layer's row with the figures its own rule gives; ``cnnmacros.figures`` adds the rest."""
+        return Row(
+            layer.index,
+            layer.name,
+            layer.type,
+            layer.line,
+            shape,
+            output,
+            figures=figures,
+            steps=steps or [],
+            conditions=conditions or [],
+            sources=layer.sources,
+            facts=facts or {},
+        )
 
 
 class Spatial(LayerKind):
@@ -102,6 +99,8 @@ class Spatial(LayerKind):
 
 class Conv(Spatial):
     formulas = ("conv_output_size", "conv_output_size_d1", "conv_output_size_same", "conv_biases", "dilated_extent")
+
+    family = "conv"
 
     def __init__(self, rank: int) -> None:
         self.rank = rank
@@ -134,47 +133,42 @@ class Conv(Spatial):
         if padding == "same" and any(s != 1 for s in stride):
             report("padding", f"expected stride 1 with 'same' padding (PyTorch's rule), got stride {_show(stride)}")
             return None
-        out: list[Size] = []
+        pad = _axes(padding, rank) if padding != "same" else None
         entries = []
-        for axis, i, k, s, d, p in zip(
-            AXES[rank], shape[:-1], kernel, stride, dilation, _axes(padding, rank), strict=True
-        ):
+        before = []
+        for i, k, st, d, p in zip(shape[:-1], kernel, stride, dilation, pad or kernel, strict=True):
             if padding == "same":
-                size, formula, values = _call(compiled.conv_output_size_same, i), "conv_output_size_same", {"I": i}
-            elif d == 1:
-                values = {"I": i, "K": k, "S": s, "P": p}
-                size, formula = _call(compiled.conv_output_size_d1, **values), "conv_output_size_d1"
+                entries.append(("conv_output_size_same", {"I": i}))
+                before.append(compiled.same_padding_before(K=k, D=d))
+                continue
+            before.append(p)
+            if d == 1:
+                entries.append(("conv_output_size_d1", {"I": i, "K": k, "S": st, "P": p}))
             else:
-                values = {"I": i, "K": k, "S": s, "P": p, "D": d}
-                size, formula = _call(compiled.conv_output_size, **values), "conv_output_size"
+                entries.append(("conv_output_size", {"I": i, "K": k, "S": st, "P": p, "D": d}))
+        steps, out = per_axis_steps("output_size", "output size", AXES[rank], entries)
+        for axis, size, (_formula, values) in zip(AXES[rank], out, entries, strict=True):
             if is_number(size) and size < 1:
-                what = f"a dilated extent of {_call(compiled.dilated_extent, K=k, D=d)}" if d != 1 else f"{k}"
+                i, k, p, d = values["I"], values["K"], values.get("P", 0), values.get("D", 1)
+                what = f"a dilated extent of {compiled.dilated_extent(K=k, D=d)}" if d != 1 else f"{k}"
                 report(
                     "kernel",
                     f"expected a kernel that fits the padded input along {axis} "
                     f"({i} + 2x{p} = {i + 2 * p}), got {what}",
                 )
                 return None
-            out.append(size)
-            entries.append((formula, values, size))
-        steps = _spatial_steps(AXES[rank], "output size", entries)
         kvalues = dict(zip(KERNEL_SYMBOLS[rank], kernel, strict=True))
         cvalues = {**kvalues, "C_in": c_in, "G": groups, "C_out": filters}
-        weights = _call(getattr(compiled, f"conv{rank}d_weights"), **cvalues)
-        steps.append(Step("weights", f"conv{rank}d_weights", cvalues, weights))
+        weights = work("weights", "weights", f"conv{rank}d_weights", **cvalues)
+        steps.append(weights)
         biases: Size = 0
         if o["bias"]:
-            biases = _call(compiled.conv_biases, filters)
-            steps.append(Step("biases", "conv_biases", {"C_out": filters}, biases))
-            steps.append(
-                Step(
-                    "parameters",
-                    f"conv{rank}d_params",
-                    cvalues,
-                    _call(getattr(compiled, f"conv{rank}d_params"), **cvalues),
-                )
-            )
-        return self.row(layer, shape, (*out, filters), weights=weights, biases=biases, steps=steps)
+            steps.append(work("biases", "biases", "conv_biases", C_out=filters))
+            biases = steps[-1].result
+            steps.append(work("params", "parameters", f"conv{rank}d_params", **cvalues))
+        window = Window(kernel, stride, dilation, tuple(before))
+        facts = {"window": window, "C_in": c_in, "C_out": filters, "G": groups, "bias": o["bias"]}
+        return self.row(layer, shape, (*out, filters), steps=steps, facts=facts, weights=weights.result, biases=biases)
 
 
 class Pool(Spatial):
@@ -182,6 +176,7 @@ class Pool(Spatial):
 
     def __init__(self, mode: str, rank: int) -> None:
         self.rank = rank
+        self.family = f"{mode}pool"
         self.type_name = f"{mode}pool{rank}d"
         # PyTorch's 3D average pooling also wants the window to fit the unpadded input.
         self.window_within_input = mode == "avg" and rank == 3
@@ -203,10 +198,8 @@ class Pool(Spatial):
         padding = _axes(o["padding"], rank)
         ceil = o["ceil_mode"]
         formula = "pool_output_size_ceil" if ceil else "pool_output_size"
-        function = getattr(compiled, formula)
-        out: list[Size] = []
         entries = []
-        for axis, i, k, s, p in zip(AXES[rank], shape[:-1], pool, stride, padding, strict=True):
+        for axis, i, k, st, p in zip(AXES[rank], shape[:-1], pool, stride, padding, strict=True):
             if p > k // 2:
                 report("padding", f"expected at most half the pool window ({k // 2} for a window of {k}), got {p}")
                 return None
@@ -217,30 +210,32 @@ class Pool(Spatial):
                     f"as PyTorch's 3D average pooling requires, got {k}",
                 )
                 return None
-            values = {"I": i, "K": k, "S": s, "P": p}
-            try:
-                size = _call(function, **values)
-            except TypeError:  # SymPy cannot decide the ceil-mode rule for a symbolic size
-                report(
-                    "ceil_mode",
-                    "expected false with a symbolic input size (the ceil-mode rule "
-                    f"compares sizes, and {i} is not a number), got true",
-                )
-                return None
+            entries.append((formula, {"I": i, "K": k, "S": st, "P": p}))
+        try:
+            steps, out = per_axis_steps("output_size", "output size", AXES[rank], entries)
+        except TypeError:  # SymPy cannot decide the ceil-mode rule for a symbolic size
+            report(
+                "ceil_mode",
+                "expected false with a symbolic input size (the ceil-mode rule "
+                f"compares sizes, and {next(v['I'] for _f, v in entries if not is_number(v['I']))} "
+                "is not a number), got true",
+            )
+            return None
+        for axis, size, (_formula, values) in zip(AXES[rank], out, entries, strict=True):
             if is_number(size) and size < 1:
+                i, k, p = values["I"], values["K"], values["P"]
                 report(
                     "pool",
                     f"expected a window that fits the padded input along {axis} ({i} + 2x{p} = {i + 2 * p}), got {k}",
                 )
                 return None
-            out.append(size)
-            entries.append((formula, values, size))
-        steps = _spatial_steps(AXES[rank], "output size", entries)
-        return self.row(layer, shape, (*out, shape[-1]), steps=steps)
+        facts = {"window": Window(pool, stride, (1,) * rank, padding)}
+        return self.row(layer, shape, (*out, shape[-1]), steps=steps, facts=facts)
 
 
 class BatchNorm(LayerKind):
     type_name = "batchnorm"
+    family = "batchnorm"
     summary = "batch normalization over the channel axis (the last one), any rank"
     formulas = ("batchnorm_trainable", "batchnorm_non_trainable", "batchnorm_scales", "batchnorm_shifts")
     options: dict[str, Option] = {}
@@ -248,34 +243,32 @@ class BatchNorm(LayerKind):
     def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
         c = shape[-1]
         # gamma is the per-channel weight and beta the per-channel bias, as PyTorch names them
-        scales, shifts = _call(compiled.batchnorm_scales, c), _call(compiled.batchnorm_shifts, c)
-        trainable = _call(compiled.batchnorm_trainable, c)
-        statistics = _call(compiled.batchnorm_non_trainable, c)
         steps = [
-            Step("trainable parameters (gamma and beta)", "batchnorm_trainable", {"C": c}, trainable),
-            Step(
-                "non-trainable statistics (running mean and variance)", "batchnorm_non_trainable", {"C": c}, statistics
+            work("params", "trainable parameters (gamma and beta)", "batchnorm_trainable", C=c),
+            work(
+                "non_trainable", "non-trainable statistics (running mean and variance)", "batchnorm_non_trainable", C=c
             ),
-            Step("scales (gamma), the weights column", "batchnorm_scales", {"C": c}, scales),
-            Step("shifts (beta), the biases column", "batchnorm_shifts", {"C": c}, shifts),
+            work("weights", "scales (gamma), the weights column", "batchnorm_scales", C=c),
+            work("biases", "shifts (beta), the biases column", "batchnorm_shifts", C=c),
         ]
-        return self.row(layer, shape, shape, weights=scales, biases=shifts, non_trainable=statistics, steps=steps)
+        trainable, statistics, scales, shifts = (s.result for s in steps)
+        return self.row(layer, shape, shape, steps=steps, weights=scales, biases=shifts, non_trainable=statistics)
 
 
-def _flattened(shape: Shape) -> tuple[Size, list[Step]]:
+def _flattened(shape: Shape, key: str, label: str, formula: str) -> tuple[Size, list[Step]]:
     """Units after flattening, by the documents' formula for an H x W x C tensor (a plain product
     for other ranks), and the step that shows it."""
     if len(shape) == 3:
-        values = dict(zip(("H", "W", "C"), shape, strict=True))
-        units = _call(compiled.flatten_units, **values)
-        return units, [Step("units after flattening", "flatten_units", values, units)]
+        step = work(key, label, formula, **dict(zip(("H", "W", "C"), shape, strict=True)))
+        return step.result, [step]
     return product(shape), []
 
 
 class Dense(LayerKind):
     type_name = "dense"
+    family = "dense"
     summary = "fully connected layer; a multi-axis input is flattened first"
-    formulas = ("dense_weights", "dense_biases", "dense_params", "dense_after_conv_weights", "flatten_units")
+    formulas = ("dense_inputs", "dense_weights", "dense_biases", "dense_params")
     options = {
         "units": Option(REQUIRED, integer(1), "number of units (neurons)"),
         "bias": Option(True, boolean(), "whether each unit has a bias"),
@@ -285,9 +278,10 @@ class Dense(LayerKind):
     def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
         o = layer.options
         units, declared = o["units"], o["inputs"]
-        received, flatten_steps = _flattened(shape)
+        received, flatten_steps = _flattened(shape, "inputs", "input units, flattened", "dense_inputs")
         conditions = []
-        n, use_declared = received, False
+        n = received
+        steps: list[Step] = flatten_steps
         if declared is not None:
             if is_number(received):
                 if received != declared:
@@ -297,43 +291,47 @@ class Dense(LayerKind):
                     )
             else:
                 conditions.append(Condition("declared inputs", received, declared))
-                n, use_declared = declared, True
-        steps: list[Step] = []
-        if len(shape) == 3 and shape[0] == shape[1] and not use_declared:
-            values = {"O": shape[0], "C": shape[2], "F": units}
-            weights = _call(compiled.dense_after_conv_weights, **values)
-            steps.append(Step("weights", "dense_after_conv_weights", values, weights))
-        else:
-            if not use_declared:
-                steps += flatten_steps
-            weights = _call(compiled.dense_weights, N=n, F=units)
-            steps.append(Step("weights", "dense_weights", {"N": n, "F": units}, weights))
+                n, steps = declared, []
+        weights = work("weights", "weights", "dense_weights", N_in=n, N_out=units)
+        steps.append(weights)
         biases: Size = 0
         if o["bias"]:
-            biases = _call(compiled.dense_biases, units)
-            steps.append(Step("biases", "dense_biases", {"F": units}, biases))
-            steps.append(
-                Step("parameters", "dense_params", {"N": n, "F": units}, _call(compiled.dense_params, N=n, F=units))
-            )
-        return self.row(layer, shape, (units,), weights=weights, biases=biases, steps=steps, conditions=conditions)
+            steps.append(work("biases", "biases", "dense_biases", N_out=units))
+            biases = steps[-1].result
+            steps.append(work("params", "parameters", "dense_params", N_in=n, N_out=units))
+        facts = {"N_in": n, "N_out": units, "bias": o["bias"]}
+        return self.row(
+            layer,
+            shape,
+            (units,),
+            steps=steps,
+            conditions=conditions,
+            facts=facts,
+            weights=weights.result,
+            biases=biases,
+        )
 
 
 class Flatten(LayerKind):
     type_name = "flatten"
+    family = "flatten"
     summary = "flattens every axis into one vector"
     formulas = ("flatten_units",)
     options: dict[str, Option] = {}
 
     def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
-        units, steps = _flattened(shape)
+        units, steps = _flattened(shape, "units", "units after flattening", "flatten_units")
         return self.row(layer, shape, (units,), steps=steps)
 
 
 class ShapeKeeping(LayerKind):
     """Layers without parameters whose output has the input's shape."""
 
-    def __init__(self, type_name: str, summary: str, options: dict[str, Option] | None = None) -> None:
+    def __init__(
+        self, type_name: str, summary: str, options: dict[str, Option] | None = None, family: str = "activation"
+    ) -> None:
         self.type_name = type_name
+        self.family = family
         self.summary = summary
         self.options = options or {}
 
@@ -377,6 +375,7 @@ class Merge(LayerKind):
 
 class Add(Merge):
     type_name = "add"
+    family = "add"
     summary = "elementwise sum of the layers named in `from` (a residual connection); no parameters"
 
     def compute_inputs(self, layer: LayerSpec, shapes: list[Shape], report: Report) -> Row | None:
@@ -388,6 +387,7 @@ class Add(Merge):
 
 class Concat(Merge):
     type_name = "concat"
+    family = "concat"
     summary = "the layers named in `from`, stacked along the channel axis; no parameters"
     formulas = ("concat_channels",)
 
@@ -398,9 +398,8 @@ class Concat(Merge):
         channels = shapes[0][-1]
         steps = []
         for other in shapes[1:]:
-            values = {"C_1": channels, "C_2": other[-1]}
-            channels = _call(compiled.concat_channels, **values)
-            steps.append(Step("channels", "concat_channels", values, channels))
+            steps.append(work("channels", "channels", "concat_channels", C_1=channels, C_2=other[-1]))
+            channels = steps[-1].result
         return self.row(layer, shapes[0], (*shapes[0][:-1], channels), steps=steps, conditions=conditions)
 
 
@@ -424,7 +423,10 @@ register(Concat())
 register(Flatten())
 register(
     ShapeKeeping(
-        "dropout", "dropout; no parameters", {"rate": Option(0.5, fraction(), "share of units dropped in training")}
+        "dropout",
+        "dropout; no parameters",
+        {"rate": Option(0.5, fraction(), "share of units dropped in training")},
+        family="dropout",
     )
 )
 register(
@@ -437,6 +439,7 @@ register(
             "beta": Option(0.75, number(), "exponent"),
             "k": Option(1.0, number(), "additive constant"),
         },
+        family="lrn",
     )
 )
 for _name, _words in {

@@ -17,11 +17,13 @@ import sympy
 from cnnmacros import mathml, render, stash
 from cnnmacros.engine import concrete_inputs
 from cnnmacros.errors import ArchitectureError
+from cnnmacros.figures import FIGURES
 from cnnmacros.formulas import formula as get_formula
 from cnnmacros.library import Library
-from cnnmacros.rows import Row, Step, Summary
+from cnnmacros.rows import Step, Summary
 
-FIELDS = ("weights", "biases", "params", "non_trainable")
+FIELDS = tuple(f.key for f in FIGURES if f.kind == "count")
+"""The figures ``count`` and ``total`` accept: every declared count."""
 
 
 def _exact(value: Any) -> str:
@@ -61,12 +63,6 @@ class Macros:
             raise KeyError(f"unknown field {field!r}; expected one of {', '.join(FIELDS)}")
         return field
 
-    def _step(self, row: Row, label: str) -> Step:
-        for step in row.steps:
-            if step.label.startswith(label):
-                return step
-        raise KeyError(f"layer {row.name!r} has no step {label!r}; steps: {', '.join(s.label for s in row.steps)}")
-
     # Formulas ----------------------------------------------------------------------------------
     def formula(self, name: str) -> str:
         """A formula with its note and a legend of its symbols."""
@@ -80,7 +76,7 @@ class Macros:
         return mathml.symbol_math(name)
 
     def _values(
-        self, name: str, arch: str | None, layer: str | None, label: str, input: list[int] | None, values: dict
+        self, name: str, arch: str | None, layer: str | None, step: str, input: list[int] | None, values: dict
     ) -> tuple[Step, Any]:
         """A formula applied to a layer's own numbers (``values`` override some), worked exactly."""
         f = get_formula(name)
@@ -89,7 +85,7 @@ class Macros:
             summary = self._summary(arch, input)
             if isinstance(summary, ArchitectureError):
                 raise summary
-            given.update(self._step(summary.row(layer or ""), label).values)
+            given.update(summary.row(layer or "").step(step).values)
         given.update(values)
         missing = [s.name for s in f.args if s.name not in given]
         if missing:
@@ -97,20 +93,21 @@ class Macros:
         given = {s.name: given[s.name] for s in f.args}
         result = f.rhs.xreplace({s: sympy.Integer(given[s.name]) for s in f.args})
         exact = int(result) if result.is_integer else result
-        return Step(f.title, name, given, exact), result
+        return Step(name, f.title, name, given, exact), result
 
     def compute(
         self,
         name: str,
         arch: str | None = None,
         layer: str | None = None,
-        label: str = "output size",
+        step: str = "output_size",
         input: list[int] | None = None,
         **values: int,
     ) -> str:
-        """A formula worked with a layer's numbers, or with numbers given on the page, as display math."""
+        """A formula worked with the values of a layer's step (by its key), or with numbers given on
+        the page, as display math."""
         try:
-            return render.step_block(self._values(name, arch, layer, label, input, values)[0])
+            return render.step_block(self._values(name, arch, layer, step, input, values)[0])
         except ArchitectureError as exc:
             return render.error_block(exc)
 
@@ -119,13 +116,13 @@ class Macros:
         name: str,
         arch: str | None = None,
         layer: str | None = None,
-        label: str = "output size",
+        step: str = "output_size",
         input: list[int] | None = None,
         **values: int,
     ) -> str:
         """The exact value of a formula for prose: ``55``, or ``54.25`` where it does not divide."""
         try:
-            return _exact(self._values(name, arch, layer, label, input, values)[1])
+            return _exact(self._values(name, arch, layer, step, input, values)[1])
         except ArchitectureError:
             return "(file has errors)"
 
@@ -136,12 +133,12 @@ class Macros:
             return render.error_block(summary)
         return render.layer_table(summary) + "\n\n" + render.worked_details(summary)
 
-    def worked_step(self, arch: str, layer: str, label: str, input: list[int] | None = None) -> str:
-        """One figure of one layer worked out, e.g. ``worked_step('alexnet', 'Conv-1', 'weights')``."""
+    def worked_step(self, arch: str, layer: str, step: str, input: list[int] | None = None) -> str:
+        """One figure of one layer worked out, by the step's key: ``worked_step('alexnet', 'Conv-1', 'weights')``."""
         summary = self._summary(arch, input)
         if isinstance(summary, ArchitectureError):
             return render.error_block(summary)
-        return render.step_block(self._step(summary.row(layer), label), layer)
+        return render.step_block(summary.row(layer).step(step), layer)
 
     def worked_layer(self, arch: str, layer: str) -> str:
         summary = self._summary(arch)
@@ -161,7 +158,7 @@ class Macros:
         return render.shape(summary.row(layer).output)
 
     def count(self, arch: str, layer: str, field: str = "params", input: list[int] | None = None) -> str:
-        """One count of one layer: weights, biases, params or non_trainable."""
+        """One count of one layer: any declared count (weights, biases, params, non_trainable, macs...)."""
         summary = self._summary(arch, input)
         if isinstance(summary, ArchitectureError):
             return "(file has errors)"

@@ -15,8 +15,9 @@ import markdown as _markdown
 
 from cnnmacros import mathml
 from cnnmacros.errors import ArchitectureError
+from cnnmacros.figures import FIGURES, Figure
 from cnnmacros.formulas import formula
-from cnnmacros.rows import Row, Shape, Size, Step, Summary, is_number
+from cnnmacros.rows import Field, Row, Shape, Size, Step, Summary, is_number
 
 _MD_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~<>&\"'$"}
 _SAFE_URL = re.compile(r"^(?:https?://|mailto:|#|/|\./|\.\./|[^:/?#]+(?:[/?#]|$))", re.IGNORECASE)
@@ -135,59 +136,76 @@ def worked_details(summary: Summary) -> str:
     return "\n".join(blocks)
 
 
+def field_cell(value: Field | None) -> str:
+    """A receptive field's size, ``163×163``; its jump and offset in the cell's tooltip."""
+    if value is None:
+        return ""
+    jump = "×".join(map(str, value.jump))
+    offset = ", ".join(str(o).replace("-", "\u2212") for o in value.offset)
+    return f'<span title="jump {jump}, offset {offset}">{"×".join(map(str, value.size))}</span>'
+
+
+def _cell(figure: Figure, value: object) -> str:
+    return field_cell(value) if figure.kind == "field" else count(value)  # type: ignore[arg-type]
+
+
+def site_figures(summary: Summary) -> list[Figure]:
+    """The declared figures that are columns of the site's table for this summary."""
+    return [
+        f
+        for f in FIGURES
+        if "site" in f.columns and (not f.when_nonzero or any(r.figures[f.key] != 0 for r in summary.rows))
+    ]
+
+
 def layer_table(summary: Summary) -> str:
-    """The per-layer Markdown table with input, output and total rows, as the source table has."""
-    statistics = any(r.non_trainable != 0 for r in summary.rows)
-    head = ["Layer", "Type", "Tensor size", "Weights", "Biases", "Parameters"]
-    align = ["---", "---", "---", "--:", "--:", "--:"]
-    if statistics:
-        head.append("Non-trainable")
-        align.append("--:")
+    """The per-layer Markdown table with input, output and total rows, as the source table has; one
+    column per declared figure that names the site."""
+    figures = site_figures(summary)
+    head = ["Layer", "Type", "Tensor size", *(f.heading for f in figures)]
+    align = ["---", "---", "---", *("--:" for _ in figures)]
 
     def line(cells: Iterable[str]) -> str:
         return "| " + " | ".join(cells) + " |"
 
-    zero = ["0", "0", "0"] + (["0"] if statistics else [])
-    lines = [line(head), line(align), line(["Input", "", shape(summary.input), *zero])]
+    def ends(label: str, value: Shape) -> str:
+        return line([label, "", shape(value), *("0" if f.total else "" for f in figures)])
+
+    lines = [line(head), line(align), ends("Input", summary.input)]
     for r in summary.rows:
         reads = f" ← {', '.join(escape(n) for n in r.sources)}" if r.sources else ""
-        cells = [
-            f"[{escape(r.name)}](#{slug(r.index, r.name)})",
-            r.type + reads,
-            shape(r.output),
-            count(r.weights),
-            count(r.biases),
-            count(r.params),
-        ]
-        if statistics:
-            cells.append(count(r.non_trainable))
-        lines.append(line(cells))
-    lines.append(line(["Output", "", shape(summary.output), *zero]))
-    total = [
-        "**Total**",
-        "",
-        "",
-        count(summary.total_weights),
-        count(summary.total_biases),
-        f"**{count(summary.total_params)}**",
-    ]
-    if statistics:
-        total.append(f"**{count(summary.total_non_trainable)}**")
+        cells = [f"[{escape(r.name)}](#{slug(r.index, r.name)})", r.type + reads, shape(r.output)]
+        lines.append(line(cells + [_cell(f, r.figures[f.key]) for f in figures]))
+    lines.append(ends("Output", summary.output))
+    total = ["**Total**", "", ""]
+    for f in figures:
+        value = summary.totals.get(f.key) if f.total else None
+        total.append("" if value is None else f"**{count(value)}**" if f.key in BOLD_TOTALS else count(value))
     lines.append(line(total))
     return "\n".join(lines)
 
 
+BOLD_TOTALS = ("params", "non_trainable")
+"""The totals a reader looks for first, as the documents' tables set them."""
+
+
 def totals_text(summary: Summary) -> str:
     """One sentence with the totals, in words a reader expects from Keras and PyTorch."""
-    text = f"**{count(summary.total_params)}** parameters (weights and biases), all trainable"
-    if summary.total_non_trainable != 0:
-        keras = summary.total_params + summary.total_non_trainable
+    totals = summary.totals
+    text = f"**{count(totals['params'])}** parameters (weights and biases), all trainable"
+    if totals["non_trainable"] != 0:
+        keras = totals["params"] + totals["non_trainable"]
         text += (
-            f", and **{count(summary.total_non_trainable)}** non-trainable batch-norm statistics (running"
+            f", and **{count(totals['non_trainable'])}** non-trainable batch-norm statistics (running"
             f" mean and variance). Keras reports {count(keras)} parameters in all; PyTorch keeps the"
             " statistics as buffers"
         )
-    return text + "."
+    text += (
+        f". One example costs **{count(totals['macs'])}** multiply-accumulates"
+        f" ({count(totals['flops'])} floating-point operations), and the layers' outputs hold"
+        f" {count(totals['activations'])} values."
+    )
+    return text
 
 
 def architecture_page(summary: Summary, heading: bool = True) -> str:

@@ -42,8 +42,13 @@ def json_size(value: Size) -> int | str:
 
 @dataclass(frozen=True)
 class Step:
-    """One figure worked out by one formula: ``label`` says which figure, ``values`` what went in."""
+    """One figure worked out by one formula.
 
+    ``key`` is stable (``output_size``, ``weights``, ``field_size``: what macros and tests ask for);
+    ``label`` is what a reader sees; ``values`` what went into ``formula``.
+    """
+
+    key: str
     label: str
     formula: str
     values: dict[str, Size]
@@ -59,9 +64,32 @@ class Condition:
     rhs: Size
 
 
+@dataclass(frozen=True)
+class Field:
+    """The receptive field of one output position, one integer per spatial axis."""
+
+    size: tuple[int, ...]
+    jump: tuple[int, ...]
+    offset: tuple[int, ...]
+
+    def to_json(self) -> dict[str, list[int]]:
+        return {"size": list(self.size), "jump": list(self.jump), "offset": list(self.offset)}
+
+
+@dataclass(frozen=True)
+class Window:
+    """A sliding window along each spatial axis, as the receptive field and the cost rules need it."""
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    padding_before: tuple[int, ...]
+
+
 @dataclass
 class Row:
-    """One layer's output shape and counts, and how each was worked out."""
+    """One layer: its output shape, its figures by key (see ``cnnmacros.figures``), and how each
+    was worked out. ``row.weights`` reads ``row.figures["weights"]``, and so for every figure."""
 
     index: int
     name: str
@@ -69,22 +97,35 @@ class Row:
     line: int
     input: Shape
     output: Shape
-    weights: Size = 0
-    biases: Size = 0
-    non_trainable: Size = 0
+    figures: dict[str, Any] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     conditions: list[Condition] = field(default_factory=list)
     sources: tuple[str, ...] = ()  # the layers named in `from`; empty means the layer before
+    facts: dict[str, Any] = field(default_factory=dict)
+    """What the layer's own rule worked with (input channels, input units, its window), for the
+    figures that other rules compute from it."""
 
-    @property
-    def params(self) -> Size:
-        """Weights and biases (gamma and beta for batch norm): what PyTorch calls parameters."""
-        return self.weights + self.biases
+    def __getattr__(self, name: str) -> Any:
+        figures = self.__dict__.get("figures")
+        if figures is not None and name in figures:
+            return figures[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute or figure {name!r}")
+
+    def step(self, key: str) -> Step:
+        """The step with this key, or the first whose key starts with it (``output_size`` finds
+        ``output_size_H`` when the axes differ)."""
+        for step in self.steps:
+            if step.key == key:
+                return step
+        for step in self.steps:
+            if step.key.startswith(key):
+                return step
+        raise KeyError(f"layer {self.name!r} has no step {key!r}; steps: {', '.join(s.key for s in self.steps)}")
 
 
 @dataclass
 class Summary:
-    """Every row of one architecture and its totals."""
+    """Every row of one architecture, its totals by key, and the choices they were counted under."""
 
     name: str
     file: str
@@ -92,26 +133,20 @@ class Summary:
     source: str
     input: Shape
     rows: list[Row]
+    totals: dict[str, Size] = field(default_factory=dict)
+    convention: str = "cnnmacros"
+    dtype: str = "float32"
 
     @property
     def output(self) -> Shape:
         return self.rows[-1].output if self.rows else self.input
 
-    @property
-    def total_params(self) -> Size:
-        return sum((r.params for r in self.rows), 0)
-
-    @property
-    def total_non_trainable(self) -> Size:
-        return sum((r.non_trainable for r in self.rows), 0)
-
-    @property
-    def total_weights(self) -> Size:
-        return sum((r.weights for r in self.rows), 0)
-
-    @property
-    def total_biases(self) -> Size:
-        return sum((r.biases for r in self.rows), 0)
+    def __getattr__(self, name: str) -> Any:
+        """``summary.total_params`` reads ``summary.totals["params"]``, and so for every total."""
+        totals = self.__dict__.get("totals")
+        if name.startswith("total_") and totals is not None and name[6:] in totals:
+            return totals[name[6:]]
+        raise AttributeError(f"{type(self).__name__} has no attribute or total {name!r}")
 
     @property
     def symbolic(self) -> bool:
@@ -124,30 +159,25 @@ class Summary:
         raise KeyError(f"{self.file}: no layer named {name!r}; layers: {', '.join(r.name for r in self.rows)}")
 
     def to_json(self) -> dict[str, Any]:
-        """The ``--json`` form: shapes channels-last, symbolic sizes as SymPy text."""
+        """The ``--json`` form: shapes channels-last, symbolic sizes as SymPy text; one key per
+        declared figure and total."""
+        from cnnmacros.figures import FIGURES, TOTALS
+
+        def layer(r: Row) -> dict[str, Any]:
+            out: dict[str, Any] = {"name": r.name, "type": r.type, "output": [json_size(v) for v in r.output]}
+            for figure in FIGURES:
+                out[figure.json] = figure.to_json(r.figures[figure.key])
+            if r.sources:
+                out["from"] = list(r.sources)
+            if r.conditions:
+                out["conditions"] = [f"{json_size(c.lhs)} = {json_size(c.rhs)}" for c in r.conditions]
+            return out
+
         return {
             "name": self.name,
+            "convention": self.convention,
+            "dtype": self.dtype,
             "input": [json_size(v) for v in self.input],
-            "layers": [
-                {
-                    "name": r.name,
-                    "type": r.type,
-                    "output": [json_size(v) for v in r.output],
-                    "weights": json_size(r.weights),
-                    "biases": json_size(r.biases),
-                    "params": json_size(r.params),
-                    "non_trainable": json_size(r.non_trainable),
-                    **({"from": list(r.sources)} if r.sources else {}),
-                    **(
-                        {"conditions": [f"{json_size(c.lhs)} = {json_size(c.rhs)}" for c in r.conditions]}
-                        if r.conditions
-                        else {}
-                    ),
-                }
-                for r in self.rows
-            ],
-            "totals": {
-                "params": json_size(self.total_params),
-                "non_trainable": json_size(self.total_non_trainable),
-            },
+            "layers": [layer(r) for r in self.rows],
+            "totals": {t.json: json_size(self.totals[t.key]) for t in TOTALS},
         }

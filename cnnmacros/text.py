@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cnnmacros.figures import FIGURES, TOTALS
 from cnnmacros.rows import Size, Summary, format_shape, json_size
 
 
@@ -10,28 +11,59 @@ def count(value: Size) -> str:
     return f"{value:,}" if isinstance(value, int) else str(json_size(value))
 
 
+def decimal(value: int, unit: int, digits: int = 2) -> str:
+    """``value / unit`` to ``digits`` places, rounded half up, in integers only (no float division)."""
+    scaled = (2 * value * 10**digits + unit) // (2 * unit)
+    whole, part = divmod(scaled, 10**digits)
+    return f"{whole:,}.{part:0{digits}d}"
+
+
+def keras_size(value: int) -> str:
+    """Bytes in the unit Keras' ``summary()`` picks: the largest of B, KB, MB, GB, TB that leaves at
+    least 1, in steps of 1,024."""
+    unit = 0
+    while unit < 4 and value >= 1024 ** (unit + 1):
+        unit += 1
+    return f"{decimal(value, 1024**unit)} {('B', 'KB', 'MB', 'GB', 'TB')[unit]}"
+
+
+def sizes(value: Size) -> str:
+    """Bytes exactly, then as torchinfo prints them (MB of 10^6 bytes) and as Keras does."""
+    if not isinstance(value, int):
+        return f"{count(value)} bytes"
+    return f"{value:,} bytes (torchinfo: {decimal(value, 10**6)} MB; Keras: {keras_size(value)})"
+
+
 def table(summary: Summary) -> str:
-    """The per-layer table with an input row, an output row and the totals."""
-    head = ("Layer", "Type", "Output shape", "Weights", "Biases", "Parameters")
-    body = [("Input", "input", format_shape(summary.input), "0", "0", "0")]
+    """The per-layer table with an input row, an output row and the totals; its figure columns are
+    the declared figures that name the terminal."""
+    figures = [f for f in FIGURES if "terminal" in f.columns]
+    head = ("Layer", "Type", "Output shape", *(f.heading for f in figures))
+    zeros = ("0",) * len(figures)
+    body = [("Input", "input", format_shape(summary.input), *zeros)]
     for r in summary.rows:
-        body.append((r.name, r.type, format_shape(r.output), count(r.weights), count(r.biases), count(r.params)))
-    body.append(("Output", "output", format_shape(summary.output), "0", "0", "0"))
+        body.append((r.name, r.type, format_shape(r.output), *(count(r.figures[f.key]) for f in figures)))
+    body.append(("Output", "output", format_shape(summary.output), *zeros))
     widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]
-    right = (False, False, False, True, True, True)
+    right = (False, False, False, *(True for _ in figures))
 
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)).rstrip()
 
     rule = "-" * len(line(head))
     out = [summary.name, rule, line(head), rule, *(line(b) for b in body), rule]
-    trainable = summary.total_params
+    totals = summary.totals
+    trainable = totals["params"]
     out.append(f"Parameters (weights and biases): {count(trainable)}")
     out.append(f"Trainable: {count(trainable)}")
-    out.append(f"Non-trainable (batch-norm running statistics): {count(summary.total_non_trainable)}")
-    out.append(
-        f"Total as Keras counts it (trainable + non-trainable): {count(trainable + summary.total_non_trainable)}"
-    )
+    out.append(f"Non-trainable (batch-norm running statistics): {count(totals['non_trainable'])}")
+    out.append(f"Total as Keras counts it (trainable + non-trainable): {count(trainable + totals['non_trainable'])}")
+    out.append(f"MACs ({summary.convention} convention, one example): {count(totals['macs'])}")
+    out.append(f"FLOPs (2 per MAC): {count(totals['flops'])}")
+    out.append(f"Activations (output elements, one example): {count(totals['activations'])}")
+    for total in TOTALS:
+        if total.bytes:
+            out.append(f"{total.heading} ({summary.dtype}): {sizes(totals[total.key])}")
     conditions = [(r.name, c) for r in summary.rows for c in r.conditions]
     if conditions:
         out.append("Conditions on the input size:")

@@ -109,6 +109,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         "random cases checked",
         "random cases computed by both",
         "random cases rejected by both",
+        "random cases refused by the engine only (joined inputs with different jumps)",
         "mismatches",
     ):
         terminalreporter.write_line(f"{key}: {report.get(key, 0):,}")

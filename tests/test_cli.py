@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import sympy
+
 from .conftest import PYTHON, ROOT, run_cli
 from .test_source_documents import ALEXNET_TABLE
 
@@ -23,7 +25,27 @@ def test_summary_json_matches_the_alexnet_table() -> None:
             int(x.replace(",", "")) for x in (weights, biases, params)
         ]
         assert layer["non_trainable"] == 0
-    assert data["totals"] == {"params": 62_378_344, "non_trainable": 0}
+    # Multiply-accumulates, C_out x O x O x C_in x K x K per convolution and N_in x N_out per FC:
+    convs = [96 * 55**2 * 3 * 11**2, 256 * 27**2 * 96 * 5**2, 384 * 13**2 * 256 * 9, 384 * 13**2 * 384 * 9]
+    convs.append(256 * 13**2 * 384 * 9)
+    fcs = [9216 * 4096, 4096 * 4096, 4096 * 1000]
+    macs = sum(convs) + sum(fcs)
+    # Output elements: those of the layers with parameters (convolutions, FCs), then the pools'.
+    with_params = 55 * 55 * 96 + 27 * 27 * 256 + 2 * 13 * 13 * 384 + 13 * 13 * 256 + 4096 + 4096 + 1000
+    pools = 27 * 27 * 96 + 13 * 13 * 256 + 6 * 6 * 256
+    assert data["totals"] == {
+        "weights": 62_378_344 - 10_568,
+        "biases": 96 + 256 + 384 + 384 + 256 + 4096 + 4096 + 1000,
+        "params": 62_378_344,
+        "non_trainable": 0,
+        "macs": macs,
+        "flops": 2 * macs,
+        "activations": with_params + pools,
+        "param_bytes": 4 * 62_378_344,  # float32
+        "forward_backward_bytes": 2 * 4 * with_params,  # torchinfo: value and gradient of each output
+    }
+    assert macs == 1_135_256_096
+    assert data["convention"] == "cnnmacros" and data["dtype"] == "float32"
 
 
 def test_summary_json_symbolic_shapes_are_strings() -> None:
@@ -31,7 +53,14 @@ def test_summary_json_symbolic_shapes_are_strings() -> None:
     assert data["input"] == ["H", "W", 3]
     assert data["layers"][2]["output"] == ["H - 4", "W - 4", 32]
     assert data["layers"][4]["conditions"] == ["32*(H - 4)*(W - 4) = 128"]
-    assert data["totals"] == {"params": 13_440, "non_trainable": 2 * 16 + 2 * 32}
+    totals = data["totals"]
+    assert (totals["params"], totals["non_trainable"]) == (13_440, 2 * 16 + 2 * 32)
+    # Conv-1: 16 kernels of 3x3x3 at (H-2)(W-2) positions; Conv-2: 32 of 3x3x16 at (H-4)(W-4); the FC
+    # declares 128 inputs for its 64 units.
+    h, w = sympy.symbols("H W")
+    macs = 16 * 27 * (h - 2) * (w - 2) + 32 * 144 * (h - 4) * (w - 4) + 128 * 64
+    assert sympy.expand(sympy.sympify(totals["macs"]) - macs) == 0
+    assert sympy.expand(sympy.sympify(totals["flops"]) - 2 * macs) == 0
 
 
 def test_summary_table_has_totals() -> None:
@@ -82,4 +111,4 @@ def test_summary_explain_prints_the_worked_formulas() -> None:
     table, worked = done.stdout.split("\n\nWorked formulas\n")
     assert "4,058" in table
     # 003: (3 x 3 x 8 + 1) x 16 = 1168
-    assert "  parameters: P = C_out*(C_in*K_h*K_w/G + 1) = 16*(8*3*3/1 + 1) = 1,168" in worked.splitlines()
+    assert "  parameters: N_p = C_out*(C_in*K_h*K_w/G + 1) = 16*(8*3*3/1 + 1) = 1,168" in worked.splitlines()

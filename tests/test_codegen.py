@@ -41,4 +41,4 @@ def test_compiled_equals_sympy_substitution(data: st.DataObject) -> None:
 
 def test_huge_values_stay_exact() -> None:
     # 10**30 inputs times 10**30 units: Python integers, no overflow, no float rounding.
-    assert _compiled.dense_weights(N=10**30, F=10**30 + 1) == 10**60 + 10**30
+    assert _compiled.dense_weights(N_in=10**30, N_out=10**30 + 1) == 10**60 + 10**30

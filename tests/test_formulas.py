@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy
 from sympy import simplify, symbols
 
-from cnnmacros.formulas import FORMULAS, LEGEND, LHS_WORDS, equation, formula
+from cnnmacros.formulas import FORMULAS, LEGEND, equation, formula
 
 I, K, S, P, D = FORMULAS["conv_output_size"].args
 
@@ -81,31 +81,49 @@ def test_documents_forms_are_special_cases() -> None:
         )
         == 0
     )
-    # FC after an O x O x C tensor: flatten first, then an ordinary dense layer.
-    o, ch, fu = formula("dense_after_conv_weights").args
-    flat = formula("flatten_units").rhs.subs(dict(zip(formula("flatten_units").args, (o, o, ch), strict=True)))
-    dense = formula("dense_weights").rhs.subs(dict(zip(formula("dense_weights").args, (flat, fu), strict=True)))
-    assert simplify(formula("dense_after_conv_weights").rhs - dense) == 0
+    # 000's FC-1: W = O^2 x C x F after an O x O x C tensor is the input units H W C (H = W = O)
+    # times the units.
+    o, ch, units = symbols("O C F", positive=True, integer=True)
+    h, w, c = formula("dense_inputs").args
+    n_in, n_out = formula("dense_weights").args
+    inputs = formula("dense_inputs").rhs.subs({h: o, w: o, c: ch})
+    assert simplify(formula("dense_weights").rhs.subs({n_in: inputs, n_out: units}) - o**2 * ch * units) == 0
+    # A flatten layer gives the same count as a dense layer's own flattening.
+    assert formula("flatten_units").rhs == formula("dense_inputs").rhs
 
 
 def test_dense_and_batchnorm_by_hand() -> None:
-    assert value("dense_params", N=128, F=64) == 128 * 64 + 64 == 8256
-    assert value("dense_after_conv_weights", O=6, C=256, F=4096) == 37_748_736
+    assert value("dense_params", N_in=128, N_out=64) == 128 * 64 + 64 == 8256
+    # 000's FC-1: 6 x 6 x 256 = 9,216 inputs, x 4,096 units = 37,748,736 weights
+    assert value("dense_inputs", H=6, W=6, C=256) == 9216
+    assert value("dense_weights", N_in=9216, N_out=4096) == 37_748_736
     assert value("batchnorm_trainable", C=64) == 128
     assert value("batchnorm_non_trainable", C=64) == 128
 
 
 def test_every_symbol_has_words() -> None:
     for f in FORMULAS.values():
-        assert f.lhs in LHS_WORDS
+        assert f.lhs in LEGEND
         for s in f.args:
             assert s.name in LEGEND
         assert f.rhs.free_symbols <= set(f.args), f.name
         assert set(f.legend) == {f.lhs, *(s.name for s in f.args)}
 
 
+def test_one_letter_one_meaning() -> None:
+    # Every name a formula uses, on its left or right, is one symbol with one set of assumptions and
+    # one entry of the legend: width W and weights N_w, padding P and parameters N_p are apart.
+    seen: dict[str, sympy.Symbol] = {}
+    for f in FORMULAS.values():
+        for s in f.args:
+            assert seen.setdefault(s.name, s) == s, f"{s.name} has two sets of assumptions ({f.name})"
+    lhs = {f.lhs for f in FORMULAS.values()}
+    assert {"W", "P"} <= set(seen) and not {"W", "P"} & lhs
+    assert {"N_w", "N_p", "N_b"} <= lhs
+
+
 def test_equation_and_unknown_name() -> None:
-    assert str(equation("dense_biases")) == "Eq(B, F)"
+    assert str(equation("dense_biases")) == "Eq(N_b, N_out)"
     try:
         formula("nope")
     except KeyError as exc:
@@ -134,3 +152,37 @@ def test_batchnorm_trainable_is_scales_plus_shifts() -> None:
     scales = formula("batchnorm_scales").rhs.subs(formula("batchnorm_scales").args[0], c)
     shifts = formula("batchnorm_shifts").rhs.subs(formula("batchnorm_shifts").args[0], c)
     assert simplify(formula("batchnorm_trainable").rhs - scales - shifts) == 0
+
+
+def test_macs_by_hand() -> None:
+    # AlexNet Conv-1: 96 kernels x 55 x 55 positions x (3 x 11 x 11) taps = 105,415,200.
+    m = value("conv2d_macs", C_out=96, O_h=55, O_w=55, C_in=3, G=1, K_h=11, K_w=11)
+    assert m == 96 * 55 * 55 * 363 == 105_415_200
+    # Grouped: each output sees C_in/G channels; 3D counts the depth too.
+    assert value("conv2d_macs", C_out=256, O_h=27, O_w=27, C_in=96, G=2, K_h=5, K_w=5) == 256 * 27 * 27 * 48 * 25
+    assert value("conv3d_macs", C_out=2, O_d=3, O_h=4, O_w=5, C_in=6, G=3, K_d=1, K_h=2, K_w=3) == 2 * 60 * 2 * 6
+    assert value("conv1d_macs", C_out=4, O_w=10, C_in=2, G=1, K_w=3) == 4 * 10 * 2 * 3
+    assert value("dense_macs", N_in=9216, N_out=4096) == 37_748_736  # one per weight, no bias
+    assert value("flops", M=105_415_200) == 210_830_400
+
+
+def test_receptive_field_by_hand() -> None:
+    # AlexNet: Conv-1 (K 11, S 4) on the input: R = 1 + 10 x 1 = 11, J = 4, X = 0.
+    assert value("field_size", R_in=1, K=11, D=1, J_in=1) == 11
+    assert value("field_jump", J_in=1, S=4) == 4
+    # MaxPool-1 (K 3, S 2) after it: R = 11 + 2 x 4 = 19, J = 8.
+    assert value("field_size", R_in=11, K=3, D=1, J_in=4) == 19
+    # Conv-2 (K 5, P 2) after that: R = 19 + 4 x 8 = 51, and the offset moves 2 x 8 into the padding.
+    assert value("field_size", R_in=19, K=5, D=1, J_in=8) == 51
+    assert value("field_offset", X_in=0, P_b=2, J_in=8) == -16
+    # A kernel of 3 with dilation 2 spans 5 inputs: R = 1 + 2 x 2 = 5 (positions 0, 2, 4 and the holes).
+    assert value("field_size", R_in=1, K=3, D=2, J_in=1) == 5
+    # Two branches, [-2, 4] (X -2, R 7) and [0, 9] (X 0, R 10): together [-2, 9], 12 positions.
+    assert value("field_union_offset", X_1=-2, X_2=0) == -2
+    assert value("field_union_size", X_1=-2, R_1=7, X_2=0, R_2=10) == 12
+
+
+def test_bytes_by_hand() -> None:
+    # AlexNet: 62,378,344 float32 parameters are 249,513,376 bytes.
+    assert value("param_bytes", N_p=62_378_344, Z_e=4) == 249_513_376
+    assert value("forward_backward_bytes", A_p=1000, Z_e=2) == 4000

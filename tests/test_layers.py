@@ -143,7 +143,11 @@ def test_concat_adds_channels_and_needs_equal_spatial_sizes() -> None:
 
 
 def test_symbolic_branches_that_may_differ_become_conditions() -> None:
-    _, add = rows(
-        "[H, 2]", "type: conv1d, filters: 2, kernel: 3, stride: 2, padding: 1", "type: add, from: [l0, input]"
+    # ceil(H/2) from a 1-wide stride-2 kernel, floor(H/2) from a 2-wide pool: equal for even H.
+    _, _, add = rows(
+        "[H, 2]",
+        "type: conv1d, filters: 2, kernel: 1, stride: 2",
+        "type: maxpool1d, pool: 2, from: input",
+        "type: add, from: [l0, l1]",
     )
     assert [c.label for c in add.conditions] == ["equal sizes for add"]

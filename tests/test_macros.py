@@ -41,8 +41,8 @@ def test_formulas_evaluated_with_a_layers_numbers(macros: Macros) -> None:
 
 
 def test_worked_steps_and_tables(macros: Macros) -> None:
-    assert macros.worked_step("alexnet", "Conv-1", "parameters").count("<math") == 1
-    assert "34,944" in macros.worked_step("alexnet", "Conv-1", "parameters")
+    assert macros.worked_step("alexnet", "Conv-1", "params").count("<math") == 1
+    assert "34,944" in macros.worked_step("alexnet", "Conv-1", "params")
     with pytest.raises(KeyError, match="no step 'nothing'"):
         macros.worked_step("alexnet", "Conv-1", "nothing")
     with pytest.raises(KeyError, match="no layer named 'Conv-9'"):

@@ -39,7 +39,7 @@ def test_every_formula_prints_as_well_formed_mathml() -> None:
 
 
 def test_conv_step_shows_formula_numbers_rounding_and_result() -> None:
-    step = Step("output size", "conv_output_size_d1", {"I": 224, "K": 11, "S": 4, "P": 0}, 54)
+    step = Step("output_size", "output size", "conv_output_size_d1", {"I": 224, "K": 11, "S": 4, "P": 0}, 54)
     # O = ⌊(I − K + 2P)/S⌋ + 1 = ⌊(224 − 11 + 2 × 0)/4⌋ + 1 = ⌊213/4⌋ + 1 = 54
     assert flat(step_math(step)) == "O = ⌊ I − K + 2 P S ⌋ + 1 = ⌊ 224 − 11 + 2 × 0 4 ⌋ + 1 = ⌊ 213 4 ⌋ + 1 = 54"
 
@@ -49,19 +49,19 @@ def test_general_conv_formula_reads_in_pytorch_order() -> None:
 
 
 def test_weights_follow_the_documents_order_and_group_thousands() -> None:
-    step = Step("weights", "conv2d_weights", {"K_h": 11, "K_w": 11, "C_in": 3, "G": 1, "C_out": 96}, 34_848)
-    assert flat(step_math(step)) == "W = K h K w C in C out G = 11 × 11 × 3 × 96 1 = 34,848"
+    step = Step("weights", "weights", "conv2d_weights", {"K_h": 11, "K_w": 11, "C_in": 3, "G": 1, "C_out": 96}, 34_848)
+    assert flat(step_math(step)) == "N w = K h K w C in C out G = 11 × 11 × 3 × 96 1 = 34,848"
 
 
 def test_symbolic_values_are_parenthesised() -> None:
     h = sympy.Symbol("H", integer=True, positive=True)
-    step = Step("output size", "conv_output_size_d1", {"I": h - 2, "K": 3, "S": 1, "P": 0}, h - 4)
+    step = Step("output_size", "output size", "conv_output_size_d1", {"I": h - 2, "K": 3, "S": 1, "P": 0}, h - 4)
     assert flat(step_math(step)) == "O = ⌊ I − K + 2 P S ⌋ + 1 = ⌊ ( H − 2 ) − 3 + 2 × 0 1 ⌋ + 1 = H − 4"
 
 
 def test_result_equal_to_substitution_is_not_repeated() -> None:
-    step = Step("biases", "conv_biases", {"C_out": 96}, 96)
-    assert flat(step_math(step)) == "B = C out = 96"
+    step = Step("biases", "biases", "conv_biases", {"C_out": 96}, 96)
+    assert flat(step_math(step)) == "N b = C out = 96"
 
 
 def test_ceil_mode_is_a_brace_of_cases() -> None:

@@ -23,8 +23,9 @@ def test_table_matches_golden_file(path, golden) -> None:
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_printed_layers_and_total_are_the_published_total(path) -> None:
     text = table(summarize(path))
-    body = text.split("\n-")[2].split("\n", 1)[1]  # the rows between the second and third rules
-    params = [int(line.rsplit(None, 1)[1].replace(",", "")) for line in body.splitlines()]
+    head, body = text.split("\n-")[1].split("\n", 1)[1], text.split("\n-")[2].split("\n", 1)[1]
+    end = head.index("Parameters") + len("Parameters")  # the column is right-aligned under its heading
+    params = [int(line[:end].split()[-1].replace(",", "")) for line in body.splitlines()]
     total = int(re.search(r"^Parameters \(weights and biases\): ([\d,]+)$", text, re.M).group(1).replace(",", ""))
     assert sum(params) == total == TOTAL_PARAMS[path.stem]
 
@@ -44,8 +45,9 @@ def test_explain_shows_each_formula_with_its_numbers() -> None:
     assert (
         lines[2] == "  output size along H and W: O = floor((I - K + 2*P)/S) + 1 = floor((227 - 11 + 2*0)/4) + 1 = 55"
     )
-    assert "  parameters: P = C_out*(C_in*K_h*K_w/G + 1) = 96*(3*11*11/1 + 1) = 34,944" in lines
-    assert "  weights: W = C*F*O**2 = 256*4096*6**2 = 37,748,736" in lines  # 000: 6^2 x 256 x 4096
+    assert "  parameters: N_p = C_out*(C_in*K_h*K_w/G + 1) = 96*(3*11*11/1 + 1) = 34,944" in lines
+    assert "  input units, flattened: N_in = C*H*W = 256*6*6 = 9,216" in lines  # 000: 6 x 6 x 256
+    assert "  weights: N_w = N_in*N_out = 9216*4096 = 37,748,736" in lines  # 000: 6^2 x 256 x 4096
     ceil = explain(summarize(ARCHITECTURES / "googlenet-stem.yaml"))
     # ceil((112 - 3)/2) = 55; the 56th window starts at 110 < 112, so it counts: 56
     assert (

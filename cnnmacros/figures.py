@@ -1,0 +1,380 @@
+"""Every per-layer figure and every total, declared once.
+
+As torchinfo's ``ColumnSettings`` and rich's ``Column`` do for columns, a ``Figure`` says what a
+figure is called (its key, heading and JSON name), whether it totals, which formulas give it and
+which layer types define it. The engine fills a row's figures by looping over these declarations;
+the terminal table, the JSON, the site's tables, the worked steps and the macros loop over them
+too. Adding a figure means its declaration here, its formulas in ``formulas.py`` and its tests.
+
+A figure is computed in one of three ways:
+
+- by the layer type itself (``rule is None``): its shape rule also gives weights, biases and
+  statistics, because they come from the same options;
+- by a ``rule`` here, from what the layer's own rule recorded (its window, its input units) and
+  from the state that flows along the network (each input's receptive field);
+- from other figures of the same row (``derived``), such as parameters from weights and biases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cnnmacros import _compiled as compiled
+from cnnmacros.rows import Field, Row, Shape, Size, Step, Window
+
+if TYPE_CHECKING:
+    from cnnmacros.architecture import LayerSpec
+
+Report = Callable[[str, str], None]
+AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+@dataclass(frozen=True)
+class State:
+    """What flows from one layer to the next: the output's shape and its receptive field."""
+
+    shape: Shape
+    field: Field | None
+
+
+def input_state(shape: Shape) -> State:
+    """The network's input: each position sees itself."""
+    rank = len(shape) - 1
+    return State(shape, Field((1,) * rank, (1,) * rank, (0,) * rank) if rank else None)
+
+
+@dataclass
+class Context:
+    """What a figure's rule may read about one layer."""
+
+    layer: LayerSpec
+    family: str
+    inputs: list[State]
+    row: Row
+    report: Report
+    convention: str = "cnnmacros"
+
+
+Rule = Callable[[Context], tuple[Any, list[Step]]]
+
+
+def work(key: str, label: str, formula: str, **values: Size) -> Step:
+    """One worked step: the generated function of ``formula`` applied to ``values``.
+
+    The formula is named once, here, and both the figure and the step that shows it come from it.
+    A symbolic value is kept in a tidy form, 32*(H - 4) rather than 32*H - 128.
+    """
+    result = getattr(compiled, formula)(**values)
+    if not isinstance(result, int):
+        import sympy  # only reached with symbolic sizes, which already imported it
+
+        result = sympy.factor_terms(result)
+    return Step(key, label, formula, values, result)
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def per_axis_steps(
+    key: str, label: str, axes: tuple[str, ...], entries: list[tuple[str, dict[str, Size]]]
+) -> tuple[list[Step], tuple[Size, ...]]:
+    """The steps of one figure along each axis, and its value along each axis.
+
+    One step per distinct (formula, values), so a square kernel on a square input is worked once;
+    the key gains the axes' names only when they differ (``output_size_H``, ``output_size_W``).
+    """
+    groups: dict[tuple[str, tuple[tuple[str, Any], ...]], list[str]] = {}
+    for axis, (formula, values) in zip(axes, entries, strict=True):
+        groups.setdefault((formula, tuple(values.items())), []).append(axis)
+    steps, by_axis = [], {}
+    for (formula, items), names in groups.items():
+        suffix = "" if len(groups) == 1 else "_" + "".join(names)
+        step = work(key + suffix, f"{label} along {_join(names)}", formula, **dict(items))
+        steps.append(step)
+        by_axis.update(dict.fromkeys(names, step.result))
+    return steps, tuple(by_axis[a] for a in axes)
+
+
+# Rules ---------------------------------------------------------------------------------------
+
+
+def _activations(ctx: Context) -> tuple[Size, list[Step]]:
+    out = ctx.row.output
+    names = {0: (), 1: ("O_w",), 2: ("O_h", "O_w"), 3: ("O_d", "O_h", "O_w")}[len(out) - 1]
+    formula = f"activations{len(out) - 1}d" if len(out) > 1 else "activations_vector"
+    values = dict(zip(names, out[:-1], strict=True)) | {"C": out[-1]}
+    return work("activations", "output elements", formula, **values).result, []
+
+
+def _macs(ctx: Context) -> tuple[Size, list[Step]]:
+    from cnnmacros.conventions import CONVENTIONS
+
+    return CONVENTIONS[ctx.convention].macs(ctx)
+
+
+def _flops(row: Row) -> Size:
+    return compiled.flops(row.figures["macs"])
+
+
+def _params(row: Row) -> Size:
+    return row.figures["weights"] + row.figures["biases"]
+
+
+def _field(ctx: Context) -> tuple[Field | None, list[Step]]:
+    """The receptive field of one output position: through a window, through a join, or kept."""
+    rank = len(ctx.row.output) - 1
+    if rank < 1:
+        return None, []
+    fields = [s.field for s in ctx.inputs]
+    if ctx.family in ("add", "concat"):
+        return _union(ctx, fields)
+    before = fields[0]
+    if before is None:
+        return None, []
+    window: Window | None = ctx.row.facts.get("window")
+    if window is None:  # the layer keeps every position where it is
+        return before, []
+    axes = AXES[rank]
+    size_steps, sizes = per_axis_steps(
+        "field_size",
+        "receptive field",
+        axes,
+        [
+            ("field_size", {"R_in": r, "K": k, "D": d, "J_in": j})
+            for r, k, d, j in zip(before.size, window.kernel, window.dilation, before.jump, strict=True)
+        ],
+    )
+    jump_steps, jumps = per_axis_steps(
+        "field_jump",
+        "jump",
+        axes,
+        [("field_jump", {"J_in": j, "S": s}) for j, s in zip(before.jump, window.stride, strict=True)],
+    )
+    offset_steps, offsets = per_axis_steps(
+        "field_offset",
+        "offset",
+        axes,
+        [
+            ("field_offset", {"X_in": x, "P_b": p, "J_in": j})
+            for x, p, j in zip(before.offset, window.padding_before, before.jump, strict=True)
+        ],
+    )
+    return Field(sizes, jumps, offsets), size_steps + jump_steps + offset_steps
+
+
+def _union(ctx: Context, fields: list[Field | None]) -> tuple[Field | None, list[Step]]:
+    """A join sees what any of its inputs sees; inputs that step over the input differently cannot
+    be joined position by position."""
+    if any(f is None for f in fields):
+        return None, []
+    first = fields[0]
+    names = ctx.layer.sources or ("the layer before",)
+    for name, other in zip(names[1:], fields[1:], strict=True):
+        if other.jump != first.jump:
+            ctx.report(
+                "from",
+                f"expected inputs whose positions are equally far apart in the network's input (jump "
+                f"{_show(first.jump)} for {names[0]}), got jump {_show(other.jump)} for {name}",
+            )
+            return None, []
+    offset, size = list(first.offset), list(first.size)
+    for other in fields[1:]:
+        for a in range(len(offset)):
+            values = {"X_1": offset[a], "R_1": size[a], "X_2": other.offset[a], "R_2": other.size[a]}
+            size[a] = compiled.field_union_size(**values)
+            offset[a] = compiled.field_union_offset(X_1=values["X_1"], X_2=values["X_2"])
+    return Field(tuple(size), first.jump, tuple(offset)), []
+
+
+def _show(values: tuple[int, ...]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else "[" + ", ".join(map(str, values)) + "]"
+
+
+# Declarations --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One per-layer figure.
+
+    ``kind`` says how renderers print it: ``count`` (an exact integer or expression) or ``field``
+    (size, jump and offset per axis). ``columns`` names the tables it is a column of: ``terminal``
+    and ``site``; ``when_nonzero`` shows the column only when some layer has a non-zero value.
+    """
+
+    key: str
+    heading: str
+    help: str
+    json: str = ""
+    total: bool = True
+    formulas: tuple[str, ...] = ()
+    defined_by: tuple[str, ...] = ()
+    """Layer families that give the figure; every other layer gives ``default``."""
+    rule: Rule | None = None
+    derived: Callable[[Row], Size] | None = None
+    default: Any = 0
+    kind: str = "count"
+    columns: tuple[str, ...] = ()
+    when_nonzero: bool = False
+    short: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.json:
+            object.__setattr__(self, "json", self.key)
+
+    def to_json(self, value: Any) -> Any:
+        if self.kind == "field":
+            return value.to_json() if value is not None else None
+        return value if isinstance(value, int) else str(value)
+
+
+FIGURES: tuple[Figure, ...] = (
+    Figure(
+        "weights",
+        "Weights",
+        "kernel weights, or a fully connected layer's weights; batch norm's scales (gamma)",
+        formulas=("conv1d_weights", "conv2d_weights", "conv3d_weights", "dense_weights", "batchnorm_scales"),
+        defined_by=("conv", "dense", "batchnorm"),
+        columns=("terminal", "site"),
+    ),
+    Figure(
+        "biases",
+        "Biases",
+        "one per kernel or unit; batch norm's shifts (beta)",
+        formulas=("conv_biases", "dense_biases", "batchnorm_shifts"),
+        defined_by=("conv", "dense", "batchnorm"),
+        columns=("terminal", "site"),
+    ),
+    Figure(
+        "params",
+        "Parameters",
+        "weights and biases: what PyTorch counts as parameters, all of them trainable",
+        formulas=("conv1d_params", "conv2d_params", "conv3d_params", "dense_params", "batchnorm_trainable"),
+        defined_by=("conv", "dense", "batchnorm"),
+        derived=_params,
+        columns=("terminal", "site"),
+    ),
+    Figure(
+        "non_trainable",
+        "Non-trainable",
+        "batch norm's running mean and variance: buffers in PyTorch, non-trainable parameters in Keras",
+        formulas=("batchnorm_non_trainable",),
+        defined_by=("batchnorm",),
+        columns=("site",),
+        when_nonzero=True,
+    ),
+    Figure(
+        "macs",
+        "MACs",
+        "multiply-accumulates for one example, under the convention in force (cnnmacros: convolutions and "
+        "fully connected layers, no bias)",
+        formulas=("conv1d_macs", "conv2d_macs", "conv3d_macs", "dense_macs"),
+        defined_by=("conv", "dense"),
+        rule=_macs,
+        columns=("terminal", "site"),
+    ),
+    Figure(
+        "flops",
+        "FLOPs",
+        "floating-point operations for one example: two per multiply-accumulate",
+        formulas=("flops",),
+        defined_by=("conv", "dense"),
+        derived=_flops,
+    ),
+    Figure(
+        "activations",
+        "Activations",
+        "elements of the layer's output for one example",
+        formulas=("activations_vector", "activations1d", "activations2d", "activations3d"),
+        defined_by=("every layer",),
+        rule=_activations,
+    ),
+    Figure(
+        "receptive_field",
+        "Receptive field",
+        "input positions one output position sees along each spatial axis; null without spatial axes",
+        total=False,
+        formulas=("field_size", "field_jump", "field_offset", "field_union_size", "field_union_offset"),
+        defined_by=("every layer with spatial axes",),
+        rule=_field,
+        default=None,
+        kind="field",
+        columns=("site",),
+    ),
+)
+FIGURE: dict[str, Figure] = {f.key: f for f in FIGURES}
+
+
+def fill(ctx: Context) -> None:
+    """Every declared figure of ``ctx.row``: the layer's own, then the rules', then the derived ones."""
+    figures = ctx.row.figures
+    for figure in FIGURES:
+        if figure.rule is not None:
+            value, steps = figure.rule(ctx)
+            figures[figure.key] = value
+            ctx.row.steps += steps
+        elif figure.derived is None:
+            figures.setdefault(figure.key, figure.default)
+    for figure in FIGURES:
+        if figure.derived is not None:
+            figures[figure.key] = figure.derived(ctx.row)
+
+
+# Totals --------------------------------------------------------------------------------------
+
+DTYPES: dict[str, int] = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+"""Bytes of one element of each type that ``--dtype`` accepts."""
+
+
+@dataclass(frozen=True)
+class Total:
+    """One figure of the totals: a sum over the rows, or worked from other totals."""
+
+    key: str
+    heading: str
+    help: str
+    json: str = ""
+    compute: Callable[[list[Row], dict[str, Size], int], Size] | None = None
+    bytes: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.json:
+            object.__setattr__(self, "json", self.key)
+
+
+def _forward_backward(rows: list[Row], totals: dict[str, Size], element: int) -> Size:
+    outputs = sum((r.figures["activations"] for r in rows if r.figures["params"] != 0), 0)
+    return compiled.forward_backward_bytes(A_p=outputs, Z_e=element)
+
+
+TOTALS: tuple[Total, ...] = (
+    *(Total(f.key, f.heading, f.help) for f in FIGURES if f.total),
+    Total(
+        "param_bytes",
+        "Params size",
+        "parameters x bytes per element (torchinfo's total_param_bytes)",
+        compute=lambda rows, totals, element: compiled.param_bytes(N_p=totals["params"], Z_e=element),
+        bytes=True,
+    ),
+    Total(
+        "forward_backward_bytes",
+        "Forward/backward pass size",
+        "torchinfo's figure: twice the output bytes of the layers that have parameters (total_output_bytes)",
+        compute=_forward_backward,
+        bytes=True,
+    ),
+)
+
+
+def totals(rows: list[Row], dtype: str) -> dict[str, Size]:
+    """Every declared total of ``rows``, for elements of ``dtype``."""
+    out: dict[str, Size] = {}
+    for total in TOTALS:
+        if total.compute is None:
+            out[total.key] = sum((r.figures[total.key] for r in rows), 0)
+        else:
+            out[total.key] = total.compute(rows, out, DTYPES[dtype])
+    return out
