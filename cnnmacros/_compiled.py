@@ -22,6 +22,10 @@ def activations_vector(C):
     return C
 
 
+def batchnorm_macs_params(C):
+    return 2*C
+
+
 def batchnorm_non_trainable(C):
     return 2*C
 
@@ -46,6 +50,10 @@ def conv1d_macs(C_out, O_w, C_in, G, K_w):
     return (C_in*C_out*K_w*O_w) // (G)
 
 
+def conv1d_macs_bias(C_out, O_w, C_in, G, K_w):
+    return (C_out*O_w*(C_in*K_w + G)) // (G)
+
+
 def conv1d_params(K_w, C_in, G, C_out):
     return (C_out*(C_in*K_w + G)) // (G)
 
@@ -58,6 +66,10 @@ def conv2d_macs(C_out, O_h, O_w, C_in, G, K_h, K_w):
     return (C_in*C_out*K_h*K_w*O_h*O_w) // (G)
 
 
+def conv2d_macs_bias(C_out, O_h, O_w, C_in, G, K_h, K_w):
+    return (C_out*O_h*O_w*(C_in*K_h*K_w + G)) // (G)
+
+
 def conv2d_params(K_h, K_w, C_in, G, C_out):
     return (C_out*(C_in*K_h*K_w + G)) // (G)
 
@@ -68,6 +80,10 @@ def conv2d_weights(K_h, K_w, C_in, G, C_out):
 
 def conv3d_macs(C_out, O_d, O_h, O_w, C_in, G, K_d, K_h, K_w):
     return (C_in*C_out*K_d*K_h*K_w*O_d*O_h*O_w) // (G)
+
+
+def conv3d_macs_bias(C_out, O_d, O_h, O_w, C_in, G, K_d, K_h, K_w):
+    return (C_out*O_d*O_h*O_w*(C_in*K_d*K_h*K_w + G)) // (G)
 
 
 def conv3d_params(K_d, K_h, K_w, C_in, G, C_out):
@@ -104,6 +120,10 @@ def dense_inputs(H, W, C):
 
 def dense_macs(N_in, N_out):
     return N_in*N_out
+
+
+def dense_macs_bias(N_in, N_out):
+    return N_out*(N_in + 1)
 
 
 def dense_params(N_in, N_out):
@@ -150,6 +170,26 @@ def forward_backward_bytes(A_p, Z_e):
     return 2*A_p*Z_e
 
 
+def lrn_macs_ptflops(A_in, C, K):
+    return (A_in*(4*C + K - 1)) // (C)
+
+
+def macs_four_per_input(A_in):
+    return 4*A_in
+
+
+def macs_per_input(A_in):
+    return A_in
+
+
+def macs_per_output(A):
+    return A
+
+
+def macs_twice_per_input(A_in):
+    return 2*A_in
+
+
 def param_bytes(N_p, Z_e):
     return N_p*Z_e
 
@@ -168,3 +208,7 @@ def same_padding_before(K, D):
 
 def same_padding_total(K, D):
     return D*(K - 1)
+
+
+def softmax_macs_thop(A_in, C):
+    return (A_in*(3*C - 1)) // (C)

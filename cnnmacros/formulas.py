@@ -55,6 +55,7 @@ LEGEND: dict[str, str] = {
     "M": "multiply-accumulates for one example",
     "F": "floating-point operations for one example",
     "A": "number of elements of the layer's output, for one example",
+    "A_in": "number of elements of the layer's input, for one example",
     "Z_e": "bytes of one element (4 for float32)",
     "Z_p": "bytes of the parameters",
     "A_p": "elements of the outputs of the layers that have parameters",
@@ -86,6 +87,7 @@ P_b = _symbol("P_b")
 K_d, K_h, K_w, O_d, O_h, O_w = (_symbol(n) for n in ("K_d", "K_h", "K_w", "O_d", "O_h", "O_w"))
 H, W, C, C_in, C_out, G, C_1, C_2 = (_symbol(n) for n in ("H", "W", "C", "C_in", "C_out", "G", "C_1", "C_2"))
 N_in, N_out, M, Z_e, N_p, A_p = (_symbol(n) for n in ("N_in", "N_out", "M", "Z_e", "N_p", "A_p"))
+A, A_in = _symbol("A"), _symbol("A_in")
 R_in, J_in, X_in, R_1, X_1, R_2, X_2 = (_symbol(n) for n in ("R_in", "J_in", "X_in", "R_1", "X_1", "R_2", "X_2"))
 
 
@@ -296,6 +298,73 @@ def _build() -> dict[str, Formula]:
             "non-trainable parameters, PyTorch keeps them as buffers.",
         ),
         Formula(
+            "dense_macs_bias",
+            "Multiply-accumulates of a fully connected layer, bias counted",
+            "M",
+            N_out * (N_in + 1),
+            (N_in, N_out),
+            "torchinfo and ptflops count each bias as one more multiply-accumulate per unit.",
+        ),
+        Formula(
+            "batchnorm_macs_params",
+            "Batch norm's multiply-accumulates, as torchinfo counts them",
+            "M",
+            2 * C,
+            (C,),
+            "torchinfo counts a layer other than a convolution by its parameters: gamma and beta, "
+            "once per example, however large the input.",
+        ),
+        Formula(
+            "macs_per_input",
+            "One operation per input element",
+            "M",
+            A_in,
+            (A_in,),
+            "What ptflops counts for ReLU6, leaky ReLU, SiLU and softmax.",
+        ),
+        Formula(
+            "macs_twice_per_input",
+            "Two operations per input element",
+            "M",
+            2 * A_in,
+            (A_in,),
+            "Batch norm in eval mode for fvcore and ptflops (a scale and a shift); for ptflops also pooling, "
+            "ReLU, ELU and GELU, which it counts once through the module and once through the function.",
+        ),
+        Formula(
+            "macs_four_per_input",
+            "Four operations per input element",
+            "M",
+            4 * A_in,
+            (A_in,),
+            "thop's count for batch norm in eval mode: subtract the mean, divide by the deviation, scale and shift.",
+        ),
+        Formula(
+            "macs_per_output",
+            "One operation per output element",
+            "M",
+            A,
+            (A,),
+            "thop's count for average pooling: one division per output value.",
+        ),
+        Formula(
+            "softmax_macs_thop",
+            "thop's count for softmax over the channels",
+            "M",
+            A_in / C * (3 * C - 1),
+            (A_in, C),
+            "For each of the A_in/C positions: C exponentials, C - 1 additions and C divisions.",
+        ),
+        Formula(
+            "lrn_macs_ptflops",
+            "ptflops' count for local response normalization",
+            "M",
+            3 * A_in + (C + K - 1) * A_in / C,
+            (A_in, C, K),
+            "What its patched functions see inside PyTorch's implementation: a square, a scale and a "
+            "shift per element, and an average pool over C + K - 1 padded channels at each position.",
+        ),
+        Formula(
             "flops",
             "Floating-point operations",
             "F",
@@ -380,6 +449,14 @@ def _build() -> dict[str, Formula]:
                 (_product(kernel) * C_in / G + 1) * C_out,
                 (*kernel, C_in, G, C_out),
                 "Weights plus one bias per kernel.",
+            ),
+            Formula(
+                f"conv{rank}d_macs_bias",
+                f"Multiply-accumulates of a {rank}D convolution, bias counted",
+                "M",
+                C_out * _product(outputs) * (C_in / G * _product(kernel) + 1),
+                (C_out, *outputs, C_in, G, *kernel),
+                "torchinfo and ptflops count each bias as one more multiply-accumulate per output value.",
             ),
             Formula(
                 f"conv{rank}d_macs",

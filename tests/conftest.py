@@ -103,7 +103,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     report = oracle.REPORT
     terminalreporter.section("PyTorch oracle")
-    for key in (
+    fixed = (
         "architectures checked",
         "layers checked",
         "random cases checked",
@@ -111,7 +111,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         "random cases rejected by both",
         "random cases refused by the engine only (joined inputs with different jumps)",
         "mismatches",
-    ):
+    )
+    for key in (*fixed, *sorted(k for k in report if k not in fixed)):
         terminalreporter.write_line(f"{key}: {report.get(key, 0):,}")
 
 

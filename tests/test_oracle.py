@@ -56,6 +56,7 @@ def compare(architecture: Architecture, label: str) -> None:
         )
         assert mine.weights == theirs.weights, f"{where} weights: engine {mine.weights}, PyTorch {theirs.weights}"
         assert mine.biases == theirs.biases, f"{where} biases: engine {mine.biases}, PyTorch {theirs.biases}"
+        assert 2 * mine.macs == theirs.flops, f"{where} MACs: engine {mine.macs}, FlopCounterMode {theirs.flops} / 2"
         assert mine.non_trainable == theirs.non_trainable, (
             f"{where} non-trainable: engine {mine.non_trainable}, PyTorch {theirs.non_trainable}"
         )
@@ -192,6 +193,7 @@ def engine_and_torch_agree(net: dict) -> None:
     oracle.REPORT["random cases checked"] += 1
     if engine_error is None and torch_error is None:
         compare(architecture, "random network " + text.decode())
+        compare_fields(architecture, "random network " + text.decode())
         oracle.REPORT["random cases computed by both"] += 1
         return
     if engine_error is not None and torch_error is not None:
@@ -278,3 +280,25 @@ def test_random_branches_joined(case: tuple) -> None:
             "layers": [a, b, {"name": "j", "type": join, "from": ["l0", "l1"]}],
         }
     )
+
+
+def compare_fields(architecture: Architecture, label: str) -> None:
+    """The engine's receptive field of every layer against the one PyTorch's gradient marks."""
+    engine = compute(architecture).rows
+    measured = oracle.receptive_fields(architecture)
+    for row, theirs in zip(engine, measured, strict=True):
+        mine = row.receptive_field
+        if theirs is None:
+            assert mine is None, f"{label} {row.name}: engine {mine}, no spatial output in PyTorch"
+            continue
+        got = (mine.size, mine.jump, mine.offset) if mine is not None else None
+        assert got == theirs, f"{label} {row.name} receptive field (size, jump, offset): engine {got}, PyTorch {theirs}"
+        oracle.REPORT["receptive fields checked"] += 1
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_receptive_fields_are_pytorchs_gradient(path: Path) -> None:
+    architecture = read(path)
+    if not all(isinstance(v, int) for v in architecture.input):
+        architecture = dataclasses.replace(architecture, input=concrete_inputs(architecture, how_many=1)[0])
+    compare_fields(architecture, path.name)
