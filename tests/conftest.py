@@ -73,11 +73,11 @@ def golden(request: pytest.FixtureRequest):
 QUIET = {"NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
 
 
-def build_site(config: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    """``mkdocs build --strict`` as a user runs it, in a subprocess."""
+def build_site(config: Path, out: Path, engine: str = "mkdocs") -> subprocess.CompletedProcess[str]:
+    """``mkdocs build --strict`` as a user runs it, in a subprocess (or ``properdocs build --strict``)."""
     env = dict(os.environ, **QUIET, PYTHONPATH=str(ROOT))
     return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(out)],
+        [sys.executable, "-m", engine, "build", "--strict", "-f", str(config), "-d", str(out)],
         capture_output=True,
         text=True,
         env=env,
