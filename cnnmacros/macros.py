@@ -1,6 +1,6 @@
 """The mkdocs-macros module: thin wrappers that fetch computed rows and hand them to ``render``.
 
-Loaded as a pluglet (``modules: ["cnnmacros:cnnmacros.macros"]`` in mkdocs.yml). Architectures
+Loaded as a pluglet (``modules: [cnnmacros.macros]`` in mkdocs.yml). Architectures
 are named by file stem. A broken architecture file shows its errors in place (so ``mkdocs serve``
 keeps going), while the plugin logs them so that ``mkdocs build --strict`` fails.
 """
@@ -202,7 +202,7 @@ class Macros:
 
 def define_env(env: Any) -> None:
     """mkdocs-macros entry point: registers every public method of ``Macros`` as a macro."""
-    root = Path(env.conf["config_file_path"]).resolve().parent
+    root = Path(env.project_dir)  # the config's directory; Zensical's macros give no config_file_path
     directory = env.conf.get("extra", {}).get("cnnmacros_architectures", "architectures")
     macros = Macros(Library(root / directory, root))
     for name in dir(macros):
