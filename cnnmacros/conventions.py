@@ -18,6 +18,18 @@ from cnnmacros.rows import Size, Step, product
 MacsRule = Callable[[Context], tuple[Size, list[Step]]]
 
 
+def uses(*formulas: str, words: str = "") -> Callable[[MacsRule], MacsRule]:
+    """Records on a rule the formulas it counts with, and in words when it applies, for the
+    conventions page."""
+
+    def mark(rule: MacsRule) -> MacsRule:
+        rule.formulas = formulas  # type: ignore[attr-defined]
+        rule.words = words or (rule.__doc__ or "").strip()  # type: ignore[attr-defined]
+        return rule
+
+    return mark
+
+
 def _outputs(ctx: Context) -> dict[str, Size]:
     names = {1: ("O_w",), 2: ("O_h", "O_w"), 3: ("O_d", "O_h", "O_w")}[len(ctx.row.output) - 1]
     return dict(zip(names, ctx.row.output[:-1], strict=True))
@@ -30,6 +42,7 @@ def _conv_values(ctx: Context) -> dict[str, Size]:
     return {"C_out": facts["C_out"], **_outputs(ctx), "C_in": facts["C_in"], "G": facts["G"], **kernel}
 
 
+@uses("conv1d_macs", "conv2d_macs", "conv3d_macs", words="one per weight and output position; the bias is not counted")
 def conv_macs(ctx: Context) -> tuple[Size, list[Step]]:
     """C_out x prod(O) x C_in/G x prod(K): one multiply-accumulate per weight and output position."""
     rank = len(ctx.row.output) - 1
@@ -37,6 +50,12 @@ def conv_macs(ctx: Context) -> tuple[Size, list[Step]]:
     return step.result, [step]
 
 
+@uses(
+    "conv1d_macs_bias",
+    "conv2d_macs_bias",
+    "conv3d_macs_bias",
+    words="one per weight and output position, and one per output value for the bias",
+)
 def conv_macs_bias(ctx: Context) -> tuple[Size, list[Step]]:
     """Ours, plus one per output value for the bias, when the layer has one (torchinfo, ptflops)."""
     if not ctx.row.facts["bias"]:
@@ -46,6 +65,12 @@ def conv_macs_bias(ctx: Context) -> tuple[Size, list[Step]]:
     return step.result, [step]
 
 
+@uses(
+    "conv1d_macs",
+    "conv2d_macs",
+    "conv3d_macs",
+    words="one per weight and output position, no bias; 0 when the padding is a word ('same', 'valid')",
+)
 def conv_macs_integer_padding(ctx: Context) -> tuple[Size, list[Step]]:
     """fvcore: ours, but 0 for padding given as a word, which traces to an operator it cannot count."""
     if isinstance(ctx.layer.options["padding"], str):
@@ -53,12 +78,14 @@ def conv_macs_integer_padding(ctx: Context) -> tuple[Size, list[Step]]:
     return conv_macs(ctx)
 
 
+@uses("dense_macs", words="one per weight; the bias is not counted")
 def dense_macs(ctx: Context) -> tuple[Size, list[Step]]:
     """N_in x N_out: one multiply-accumulate per weight."""
     step = work("macs", "multiply-accumulates", "dense_macs", N_in=ctx.row.facts["N_in"], N_out=ctx.row.facts["N_out"])
     return step.result, [step]
 
 
+@uses("dense_macs_bias", words="one per weight, and one per unit for the bias")
 def dense_macs_bias(ctx: Context) -> tuple[Size, list[Step]]:
     """N_out x (N_in + 1) with a bias (torchinfo, ptflops)."""
     if not ctx.row.facts["bias"]:
@@ -79,20 +106,23 @@ def _per_element(formula: str, label: str) -> MacsRule:
         step = work("macs", label, formula, **values)
         return step.result, [step]
 
-    return rule
+    return uses(formula, words=label)(rule)
 
 
+@uses("batchnorm_macs_params", words="its gamma and beta, once")
 def batchnorm_macs_params(ctx: Context) -> tuple[Size, list[Step]]:
     step = work("macs", "multiply-accumulates, as its parameters", "batchnorm_macs_params", C=ctx.row.input[-1])
     return step.result, [step]
 
 
+@uses("softmax_macs_thop", words="softmax: exponentials, a sum and divisions at each position")
 def softmax_macs_thop(ctx: Context) -> tuple[Size, list[Step]]:
     shape = ctx.row.input
     step = work("macs", "operations of softmax", "softmax_macs_thop", A_in=product(shape), C=shape[-1])
     return step.result, [step]
 
 
+@uses("lrn_macs_ptflops", words="what its patched functions see inside PyTorch's implementation")
 def lrn_macs_ptflops(ctx: Context) -> tuple[Size, list[Step]]:
     shape = ctx.row.input
     values = {"A_in": product(shape), "C": shape[-1], "K": ctx.layer.options["size"]}
@@ -107,6 +137,7 @@ def by_type(rules: dict[str, MacsRule]) -> MacsRule:
         chosen = rules.get(ctx.layer.type)
         return chosen(ctx) if chosen is not None else (0, [])
 
+    rule.by_type = rules  # type: ignore[attr-defined]
     return rule
 
 
@@ -129,6 +160,31 @@ class Convention:
     def macs(self, ctx: Context) -> tuple[Size, list[Step]]:
         rule = self.rules.get(ctx.family)
         return rule(ctx) if rule is not None else (0, [])
+
+    def table(self) -> list[tuple[str, tuple[str, ...], str]]:
+        """(layers, formulas, words) for every rule, a layer type at a time where the rule depends on
+        the type; every layer not listed counts 0."""
+        out = []
+        for family, rule in self.rules.items():
+            for name, inner in getattr(rule, "by_type", {family: rule}).items():
+                out.append((FAMILY_WORDS.get(name, name), inner.formulas, inner.words))  # type: ignore[attr-defined]
+        return out
+
+
+FAMILY_WORDS = {
+    "conv": "convolution",
+    "dense": "fully connected",
+    "batchnorm": "batch normalization",
+    "maxpool": "max pooling",
+    "avgpool": "average pooling",
+    "lrn": "local response normalization",
+    "leaky_relu": "leaky ReLU",
+    "relu": "ReLU",
+    "relu6": "ReLU6",
+    "elu": "ELU",
+    "gelu": "GELU",
+    "silu": "SiLU",
+}
 
 
 _TWICE = _per_element("macs_twice_per_input", "operations, two per input element")

@@ -41,7 +41,8 @@ class Library:
     _results: dict[str, Result] | None = field(default=None, init=False, repr=False)
     # Pages ask for the same file, or the same file at another input size, more than once.
     _architectures: dict[str, Architecture] = field(default_factory=dict, init=False, repr=False)
-    _variants: dict[tuple[str, tuple[int, ...]], Summary] = field(default_factory=dict, init=False, repr=False)
+    _variants: dict[tuple[str, tuple[int, ...], str], Summary] = field(default_factory=dict, init=False, repr=False)
+    _conventions: dict[tuple[str, str], Summary] = field(default_factory=dict, init=False, repr=False)
 
     def results(self) -> dict[str, Result]:
         """Every file's summary or errors, by stem, read once per instance (one instance serves one
@@ -105,12 +106,22 @@ class Library:
             self._architectures[stem] = read(path, self._display(path))
         return self._architectures[stem]
 
-    def variant(self, stem: str, shape: tuple[int, ...]) -> Summary:
+    def variant(self, stem: str, shape: tuple[int, ...], convention: str = "cnnmacros") -> Summary:
         """The same file computed for another input shape (e.g. AlexNet at 224x224x3), once per build."""
-        key = (stem, tuple(shape))
+        key = (stem, tuple(shape), convention)
         if key not in self._variants:
-            self._variants[key] = compute(dataclasses.replace(self.architecture(stem), input=key[1]))
+            self._variants[key] = compute(dataclasses.replace(self.architecture(stem), input=key[1]), convention)
         return self._variants[key]
+
+    def under(self, stem: str, convention: str) -> Result:
+        """The file's summary with multiply-accumulates counted by ``convention``, once per build."""
+        result = self.get(stem)
+        if convention == "cnnmacros" or isinstance(result, ArchitectureError):
+            return result
+        key = (stem, convention)
+        if key not in self._conventions:
+            self._conventions[key] = compute(self.architecture(stem), convention=convention)
+        return self._conventions[key]
 
     def errors(self) -> list[ArchitectureError]:
         return [r for r in self.results().values() if isinstance(r, ArchitectureError)]

@@ -171,9 +171,27 @@ class Macros:
         summary = self._summary(arch, input)
         if isinstance(summary, ArchitectureError):
             return "(file has errors)"
+        if layer_type is None and field in summary.totals:  # every declared total, bytes included
+            return render.count(summary.totals[field])
         name = self._field(field)
         rows = [r for r in summary.rows if layer_type is None or r.type == layer_type]
-        return render.count(sum((getattr(r, name) for r in rows), 0))
+        return render.count(sum((r.figures[name] for r in rows), 0))
+
+    def field(self, arch: str, layer: str, part: str = "size", input: list[int] | None = None) -> str:
+        """A layer's receptive field for prose: its ``size`` (``163×163``), ``jump`` or ``offset``."""
+        summary = self._summary(arch, input)
+        if isinstance(summary, ArchitectureError):
+            return "(file has errors)"
+        value = summary.row(layer).receptive_field
+        if value is None:
+            raise KeyError(f"layer {layer!r} of {arch!r} has no spatial axes, so no receptive field")
+        numbers = [f"{n}".replace("-", "\u2212") for n in getattr(value, part)]
+        return numbers[0] if part != "size" and len(set(numbers)) == 1 else "×".join(numbers)
+
+    def field_strip(self, windows: list[list[int]]) -> str:
+        """The input positions one output position reads through windows given on the page as
+        [kernel, stride, dilation, padding before]: a strip that shows the holes."""
+        return render.field_strip([tuple(w) for w in windows])
 
     def example_inputs(self, arch: str, how_many: int = 3) -> str:
         """The smallest numeric inputs for which a symbolic file is valid, e.g. ``5×8×3, 6×6×3 and 8×5×3``."""
@@ -190,6 +208,26 @@ class Macros:
         if isinstance(summary, ArchitectureError):
             return f"# {render.escape(arch)}\n\n" + render.error_block(summary)
         return render.architecture_page(summary)
+
+    def convention(self, name: str) -> str:
+        """One counting convention: its tool, its rules as formulas and its quirks."""
+        return render.convention_block(name)
+
+    def conventions_table(self, prefix: str = "architectures/") -> str:
+        """Every architecture's multiply-accumulates under every convention."""
+        from cnnmacros.conventions import CONVENTIONS
+
+        entries = []
+        for stem, result in sorted(self.library.results().items()):
+            name = result.name if isinstance(result, Summary) else stem
+            if isinstance(result, Summary) and result.symbolic:  # counted at its smallest valid input
+                shape = concrete_inputs(self.library.architecture(stem), 1)[0]
+                name += f" at {'×'.join(map(str, shape))}"
+                results = {c: self.library.variant(stem, shape, c) for c in CONVENTIONS}
+            else:
+                results = {c: self.library.under(stem, c) for c in CONVENTIONS}
+            entries.append((f"{prefix}{stem}.md", name, results))
+        return render.conventions_table(entries)
 
     def layer_types(self) -> str:
         """The table of layer types and their keys, from the registry."""

@@ -18,7 +18,8 @@ from cnnmacros.rows import Size, Step
 
 
 def _number(value: int) -> str:
-    return f"{value:,}"
+    """``34,944``; a negative number with a true minus sign."""
+    return f"{value:,}".replace("-", "\u2212")
 
 
 class _Printer(MathMLPresentationPrinter):
@@ -52,11 +53,21 @@ class _Printer(MathMLPresentationPrinter):
     def _as_ordered_terms(self, expr: sympy.Expr, order: Any = None) -> list[sympy.Expr]:
         if not self.rank:
             return super()._as_ordered_terms(expr, order)
-        return sorted(expr.args, key=lambda t: self._key(t)[1])
+        terms = sorted(expr.args, key=lambda t: self._key(t)[1])
+        if terms[0].could_extract_minus_sign():  # start with a positive term: max(...) - min(...)
+            first = next((t for t in terms if not t.could_extract_minus_sign()), terms[0])
+            terms.remove(first)
+            terms.insert(0, first)
+        return terms
 
     def _print_Mul(self, expr: sympy.Mul) -> Any:
         if not self.rank:
             return super()._print_Mul(expr)
+        if expr.could_extract_minus_sign():  # -min(a, b) reads as a difference, not (-1) min(a, b)
+            row = self.dom.createElement("mrow")
+            row.appendChild(self._element("mo", "\u2212"))
+            row.appendChild(self.parenthesize(-expr, sympy.printing.precedence.PRECEDENCE["Mul"]))
+            return row
         numer, denom = sympy.fraction(expr)
         if denom != 1:
             frac = self.dom.createElement("mfrac")
@@ -105,6 +116,11 @@ class _Printer(MathMLPresentationPrinter):
         if sym.name not in self.values:
             return super()._print_Symbol(sym, style)
         value = self.values[sym.name]
+        if isinstance(value, int) and value < 0:  # (−48), so that a minus before it stays readable
+            row = self.dom.createElement("mrow")
+            for part in (self._element("mo", "("), self._element("mn", _number(value)), self._element("mo", ")")):
+                row.appendChild(part)
+            return row
         if isinstance(value, int):
             return self._element("mn", _number(value))
         return self._plain(value, parenthesize=isinstance(value, sympy.Add))

@@ -93,6 +93,7 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
         if stem is not None:
             result = self.library.get(stem)
             page.meta["title"] = plain_title(result.name if isinstance(result, Summary) else stem)
+            page.meta.setdefault("hide", ["toc"])  # the per-layer table needs the width more
         return markdown
 
     def on_env(self, env: jinja2.Environment, config: MkDocsConfig, files: Files) -> jinja2.Environment:

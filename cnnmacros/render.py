@@ -231,6 +231,76 @@ def architecture_page(summary: Summary, heading: bool = True) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def seen_positions(windows: list[tuple[int, int, int, int]]) -> set[int]:
+    """The input positions that output position 0 reads through a chain of windows, each given as
+    (kernel, stride, dilation, padding before): the receptive field with its holes."""
+    seen, jump = {0}, 1
+    for kernel, stride, dilation, before in windows:
+        seen = {p + (t * dilation - before) * jump for p in seen for t in range(kernel)}
+        jump *= stride
+    return seen
+
+
+def field_strip(windows: list[tuple[int, int, int, int]]) -> str:
+    """An inline SVG strip of the input positions one output position spans: the ones it reads
+    shaded, the holes white, positions in the padding dashed."""
+    seen = seen_positions(windows)
+    first, last = min(seen), max(seen)
+    cell, gap = 22, 2
+    width = (last - first + 1) * (cell + gap)
+    cells = []
+    for i, position in enumerate(range(first, last + 1)):
+        x = i * (cell + gap)
+        kind = "seen" if position in seen else "hole"
+        dash = ' stroke-dasharray="3 2"' if position < 0 else ""
+        cells.append(
+            f'<rect class="cnn-cell cnn-{kind}" x="{x}" y="0" width="{cell}" height="{cell}"{dash}/>'
+            f'<text x="{x + cell / 2}" y="{cell + 14}" text-anchor="middle">{position}</text>'
+        )
+    label = f"{len(seen)} of {last - first + 1} positions seen, from {first} to {last}"
+    return (
+        f'<figure class="cnn-strip"><svg viewBox="-1 -1 {width + 2} {cell + 20}" width="{width + 2}" '
+        f'role="img" aria-label="{label}">{"".join(cells)}</svg><figcaption>{label}</figcaption></figure>'
+    )
+
+
+def convention_block(name: str) -> str:
+    """One counting convention: how its tool is called, its rules as formulas, and its quirks."""
+    from cnnmacros.conventions import CONVENTIONS
+
+    convention = CONVENTIONS[name]
+    lines = ["| Layers | Counted as | In words |", "| --- | --- | --- |"]
+    for layers, formulas, words in convention.table():
+        shown = next((f for f in formulas if "2d" in f), formulas[0])
+        layers += " (2D; 1D and 3D alike)" if len(formulas) > 1 else ""
+        lines.append(f"| {html.escape(layers)} | {mathml.formula_math(shown, display=False)} | {html.escape(words)} |")
+    lines.append("| every other layer | 0 | |")
+    parts = [html.escape(convention.description)]
+    if convention.tool:
+        version = f", version {html.escape(convention.version)}" if convention.version else ""
+        parts.append(f"The number it reproduces: `{html.escape(convention.tool)}`{version}.")
+    parts.append("\n".join(lines))
+    if convention.quirks:
+        parts.append("\n".join(f"- {html.escape(q)}" for q in convention.quirks))
+    return "\n\n".join(parts)
+
+
+def conventions_table(entries: list[tuple[str, str, dict[str, Summary | ArchitectureError]]]) -> str:
+    """Every architecture's multiply-accumulates under every convention; ``entries`` are (page url,
+    name, summaries by convention)."""
+    from cnnmacros.conventions import CONVENTIONS
+
+    names = list(CONVENTIONS)
+    lines = ["| Architecture | " + " | ".join(names) + " |", "| --- |" + " --: |" * len(names)]
+    for url, name, results in entries:
+        cells = []
+        for convention in names:
+            result = results[convention]
+            cells.append("*file has errors*" if isinstance(result, ArchitectureError) else count(result.totals["macs"]))
+        lines.append(f"| [{escape(name)}]({url}) | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def error_block(error: ArchitectureError) -> str:
     """What a page shows in place of an architecture whose file is broken (in ``mkdocs serve``)."""
     items = "".join(f"<li><code>{html.escape(str(p))}</code></li>" for p in error.problems)

@@ -9,6 +9,9 @@ TOTAL_PARAMS: dict[str, int] = {
     "batchnorm-2d": 13_440,  # seeds 002, the 2D example's total
     "batchnorm-3d": 23_520,  # seeds 002, the 3D example's total
     # conv 7x7x3x64 + 64 = 9,472; conv 1x1x64x64 + 64 = 4,160; conv 3x3x64x192 + 192 = 110,784
+    # Yu and Koltun: the basic context module has 64 C^2 weights (seven 3x3 layers and one 1x1, C
+    # to C), for C = 21, and one bias per feature map of each of the 8 layers
+    "dilated-context": 64 * 21**2 + 8 * 21,
     "googlenet-stem": 9_472 + 4_160 + 110_784,
     # 1x1: 192x64 + 64 = 12,352; 3x3 reduce: 192x96 + 96 = 18,528; 3x3: 9x96x128 + 128 = 110,720;
     # 5x5 reduce: 192x16 + 16 = 3,088; 5x5: 25x16x32 + 32 = 12,832; pool proj: 192x32 + 32 = 6,176
@@ -17,4 +20,11 @@ TOTAL_PARAMS: dict[str, int] = {
     "mnist": 4_058,  # seeds 003, question 4
     "resnet18": 11_689_512,  # torchvision.models.resnet18, ResNet18_Weights meta["num_params"]
     "vgg16": 138_357_544,  # torchvision.models.vgg16, VGG16_Weights meta["num_params"]
+}
+
+RECEPTIVE_FIELDS: dict[str, dict[str, int]] = {
+    # Yu and Koltun, table 1: the receptive field of each layer of the context module
+    "dilated-context": {f"Layer-{i}": r for i, r in enumerate((3, 5, 9, 17, 33, 65, 67, 67), start=1)},
+    # AlexNet's Conv-5 sees 163 x 163 pixels: 11, then +2x4, +4x8, +2x8, +2x16 three times
+    "alexnet": {"Conv-1": 11, "MaxPool-1": 19, "Conv-2": 51, "MaxPool-2": 67, "Conv-5": 163},
 }

@@ -11,6 +11,7 @@ from cnnmacros.formulas import FORMULAS
 from cnnmacros.layers import REGISTRY
 
 from .conftest import ARCHITECTURES
+from .published import RECEPTIVE_FIELDS
 
 FILES = sorted(ARCHITECTURES.glob("*.yaml"))
 
@@ -46,3 +47,10 @@ def test_declarations_are_consistent() -> None:
         named = {d for d in figure.defined_by if not d.startswith("every")}
         assert named <= families, (figure.key, named - families)
     assert [t.key for t in TOTALS if t.key in FIGURE] == [f.key for f in FIGURES if f.total]
+
+
+@pytest.mark.parametrize("stem", sorted(RECEPTIVE_FIELDS))
+def test_receptive_fields_are_the_published_ones(stem: str) -> None:
+    summary = summarize(ARCHITECTURES / f"{stem}.yaml")
+    for layer, size in RECEPTIVE_FIELDS[stem].items():
+        assert summary.row(layer).receptive_field.size == (size, size), (stem, layer)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cnnmacros import render
 from cnnmacros.library import Library
 from cnnmacros.macros import Macros, _exact, define_env
 
@@ -93,3 +94,38 @@ def test_define_env_registers_every_macro() -> None:
     define_env(env)
     assert {"formula", "worked_step", "layer_table", "shape", "count", "total", "architecture_page"} <= set(env.macros)
     assert env.macros["total"]("alexnet") == "62,378,344"
+
+
+def test_receptive_field_macros(macros: Macros) -> None:
+    # AlexNet Conv-5, by hand: Conv-1 11 (jump 4), MaxPool-1 11 + 2x4 = 19 (jump 8), Conv-2
+    # 19 + 4x8 = 51, MaxPool-2 51 + 2x8 = 67 (jump 16), Conv-3..5 67 + 3 x 2x16 = 163.
+    assert macros.field("alexnet", "Conv-5") == "163×163"
+    assert macros.field("alexnet", "Conv-5", "jump") == "16"
+    # offset: Conv-2 pads 2 at jump 8 (-16), Conv-3, 4 and 5 pad 1 at jump 16 (-48 in all): -64
+    assert macros.field("alexnet", "Conv-5", "offset") == "\u221264"
+    with pytest.raises(KeyError, match="no spatial axes"):
+        macros.field("alexnet", "FC-1")
+
+
+def test_field_strip_shows_the_holes(macros: Macros) -> None:
+    # 3 taps, dilation 2: inputs 0, 2 and 4 of a span of 5.
+    strip = macros.field_strip([[3, 1, 2, 0]])
+    assert strip.count("cnn-seen") == 3 and strip.count("cnn-hole") == 2
+    assert "3 of 5 positions seen, from 0 to 4" in strip
+    # a 2-wide window at stride 3, then a 2-wide window: {0, 1} and {3, 4}, with 2 skipped
+    assert render.seen_positions([(2, 3, 1, 0), (2, 1, 1, 0)]) == {0, 1, 3, 4}
+    # padding moves the field before the input: a 3-wide window padded by 1 reads -1, 0, 1
+    assert render.seen_positions([(3, 1, 1, 1)]) == {-1, 0, 1}
+
+
+def test_byte_totals_for_prose(macros: Macros) -> None:
+    assert macros.total("alexnet", "param_bytes") == f"{4 * 62_378_344:,}"
+
+
+def test_conventions_page_macros(macros: Macros) -> None:
+    table = macros.conventions_table()
+    assert "| [AlexNet](architectures/alexnet.md) | 1,135,256,096 |" in table
+    # the symbolic files appear at their smallest valid input
+    assert "Conv and batch norm, 2D at 5×8×3" in table
+    block = macros.convention("fvcore")
+    assert "0.1.5.post20221221" in block and "aten::_convolution_mode" in block
