@@ -74,8 +74,11 @@ def work(key: str, label: str, formula: str, **values: Size) -> Step:
     return Step(key, label, formula, values, result)
 
 
-def _join(names: list[str]) -> str:
+def _join(names: list[str] | tuple[str, ...]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+_AXES_WORDS = {axes: _join(axes) for axes in AXES.values()}
 
 
 def per_axis_steps(
@@ -86,6 +89,9 @@ def per_axis_steps(
     One step per distinct (formula, values), so a square kernel on a square input is worked once;
     the key gains the axes' names only when they differ (``output_size_H``, ``output_size_W``).
     """
+    if all(entry == entries[0] for entry in entries):  # a square kernel on a square input: one step
+        step = work(key, f"{label} along {_AXES_WORDS[axes]}", entries[0][0], **entries[0][1])
+        return [step], (step.result,) * len(axes)
     groups: dict[tuple[str, tuple[tuple[str, Any], ...]], list[str]] = {}
     for axis, (formula, values) in zip(axes, entries, strict=True):
         groups.setdefault((formula, tuple(values.items())), []).append(axis)
@@ -101,12 +107,17 @@ def per_axis_steps(
 # Rules ---------------------------------------------------------------------------------------
 
 
+_OUTPUT_NAMES = {0: (), 1: ("O_w",), 2: ("O_h", "O_w"), 3: ("O_d", "O_h", "O_w")}
+_ACTIVATIONS = {0: compiled.activations_vector, 1: compiled.activations1d, 2: compiled.activations2d}
+_ACTIVATIONS[3] = compiled.activations3d
+
+
 def _activations(ctx: Context) -> tuple[Size, list[Step]]:
+    """No worked step: the product of the output's sizes, shown once on the Formulas page."""
     out = ctx.row.output
-    names = {0: (), 1: ("O_w",), 2: ("O_h", "O_w"), 3: ("O_d", "O_h", "O_w")}[len(out) - 1]
-    formula = f"activations{len(out) - 1}d" if len(out) > 1 else "activations_vector"
-    values = dict(zip(names, out[:-1], strict=True)) | {"C": out[-1]}
-    return work("activations", "output elements", formula, **values).result, []
+    rank = len(out) - 1
+    values = dict(zip(_OUTPUT_NAMES[rank], out[:-1], strict=True))
+    return _ACTIVATIONS[rank](**values, C=out[-1]), []
 
 
 def _macs(ctx: Context) -> tuple[Size, list[Step]]:
