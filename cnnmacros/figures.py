@@ -64,14 +64,17 @@ def work(key: str, label: str, formula: str, **values: Size) -> Step:
     """One worked step: the generated function of ``formula`` applied to ``values``.
 
     The formula is named once, here, and both the figure and the step that shows it come from it.
-    A symbolic value is kept in a tidy form, 32*(H - 4) rather than 32*H - 128.
     """
-    result = getattr(compiled, formula)(**values)
-    if not isinstance(result, int):
-        import sympy  # only reached with symbolic sizes, which already imported it
+    return Step(key, label, formula, values, tidy(getattr(compiled, formula)(**values)))
 
-        result = sympy.factor_terms(result)
-    return Step(key, label, formula, values, result)
+
+def tidy(value: Size) -> Size:
+    """A symbolic size in a tidy form, 32*(H - 4) rather than 32*H - 128; a number as it is."""
+    if isinstance(value, int):
+        return value
+    import sympy  # only reached with symbolic sizes, which already imported it
+
+    return sympy.factor_terms(value)
 
 
 def _join(names: list[str] | tuple[str, ...]) -> str:
@@ -117,7 +120,7 @@ def _activations(ctx: Context) -> tuple[Size, list[Step]]:
     out = ctx.row.output
     rank = len(out) - 1
     values = dict(zip(_OUTPUT_NAMES[rank], out[:-1], strict=True))
-    return _ACTIVATIONS[rank](**values, C=out[-1]), []
+    return tidy(_ACTIVATIONS[rank](**values, C=out[-1])), []
 
 
 def _macs(ctx: Context) -> tuple[Size, list[Step]]:
