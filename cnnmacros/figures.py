@@ -345,18 +345,18 @@ DTYPES: dict[str, int] = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 @dataclass(frozen=True)
 class Total:
-    """One figure of the totals: a sum over the rows, or worked from other totals."""
+    """One figure of the totals: a sum over the rows, or worked from the totals before it.
+
+    ``text`` is its line in the terminal (``{convention}`` and ``{dtype}`` are filled in; empty:
+    no line); ``json`` false keeps a line the terminal prints for readers out of the JSON.
+    """
 
     key: str
-    heading: str
+    text: str
     help: str
-    json: str = ""
     compute: Callable[[list[Row], dict[str, Size], int], Size] | None = None
     bytes: bool = False
-
-    def __post_init__(self) -> None:
-        if not self.json:
-            object.__setattr__(self, "json", self.key)
+    json: bool = True
 
 
 def _forward_backward(rows: list[Row], totals: dict[str, Size], element: int) -> Size:
@@ -365,17 +365,31 @@ def _forward_backward(rows: list[Row], totals: dict[str, Size], element: int) ->
 
 
 TOTALS: tuple[Total, ...] = (
-    *(Total(f.key, f.heading, f.help) for f in FIGURES if f.total),
+    Total("weights", "", FIGURE["weights"].help),
+    Total("biases", "", FIGURE["biases"].help),
+    Total("params", "Parameters (weights and biases)", FIGURE["params"].help),
+    Total("trainable", "Trainable", "all parameters are trainable", lambda rows, t, e: t["params"], json=False),
+    Total("non_trainable", "Non-trainable (batch-norm running statistics)", FIGURE["non_trainable"].help),
+    Total(
+        "keras_total",
+        "Total as Keras counts it (trainable + non-trainable)",
+        "Keras lists batch norm's statistics as parameters",
+        lambda rows, t, e: t["params"] + t["non_trainable"],
+        json=False,
+    ),
+    Total("macs", "MACs ({convention} convention, one example)", FIGURE["macs"].help),
+    Total("flops", "FLOPs (2 per MAC)", FIGURE["flops"].help),
+    Total("activations", "Activations (output elements, one example)", FIGURE["activations"].help),
     Total(
         "param_bytes",
-        "Params size",
+        "Params size ({dtype})",
         "parameters x bytes per element (torchinfo's total_param_bytes)",
         compute=lambda rows, totals, element: compiled.param_bytes(N_p=totals["params"], Z_e=element),
         bytes=True,
     ),
     Total(
         "forward_backward_bytes",
-        "Forward/backward pass size",
+        "Forward/backward pass size ({dtype})",
         "torchinfo's figure: twice the output bytes of the layers that have parameters (total_output_bytes)",
         compute=_forward_backward,
         bytes=True,

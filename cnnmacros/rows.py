@@ -179,5 +179,5 @@ class Summary:
             "dtype": self.dtype,
             "input": [json_size(v) for v in self.input],
             "layers": [layer(r) for r in self.rows],
-            "totals": {t.json: json_size(self.totals[t.key]) for t in TOTALS},
+            "totals": {t.key: json_size(self.totals[t.key]) for t in TOTALS if t.json},
         }

@@ -52,18 +52,11 @@ def table(summary: Summary) -> str:
 
     rule = "-" * len(line(head))
     out = [summary.name, rule, line(head), rule, *(line(b) for b in body), rule]
-    totals = summary.totals
-    trainable = totals["params"]
-    out.append(f"Parameters (weights and biases): {count(trainable)}")
-    out.append(f"Trainable: {count(trainable)}")
-    out.append(f"Non-trainable (batch-norm running statistics): {count(totals['non_trainable'])}")
-    out.append(f"Total as Keras counts it (trainable + non-trainable): {count(trainable + totals['non_trainable'])}")
-    out.append(f"MACs ({summary.convention} convention, one example): {count(totals['macs'])}")
-    out.append(f"FLOPs (2 per MAC): {count(totals['flops'])}")
-    out.append(f"Activations (output elements, one example): {count(totals['activations'])}")
     for total in TOTALS:
-        if total.bytes:
-            out.append(f"{total.heading} ({summary.dtype}): {sizes(totals[total.key])}")
+        if total.text:
+            value = summary.totals[total.key]
+            label = total.text.format(convention=summary.convention, dtype=summary.dtype)
+            out.append(f"{label}: {sizes(value) if total.bytes else count(value)}")
     conditions = [(r.name, c) for r in summary.rows for c in r.conditions]
     if conditions:
         out.append("Conditions on the input size:")
