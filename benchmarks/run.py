@@ -349,7 +349,7 @@ def machine() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--json", type=Path, help="where the raw runs go (default benchmarks/raw/DATE.json)")
     parser.add_argument("--svg", type=Path, default=ROOT / "benchmarks" / "growth.svg")
     parser.add_argument("--report", type=Path, metavar="FILE", help="print the table of a kept run; measure nothing")
