@@ -1,20 +1,28 @@
-"""Run every benchmark and print a table: medians of several runs, ratios measured in the same run.
+"""Run every benchmark, keep every raw run, and print the table computed from them.
 
-    .venv/bin/python benchmarks/run.py [--repeat N] [--json FILE]
+    .venv/bin/python benchmarks/run.py [--repeat N] [--json FILE]   # measure (about 5 minutes)
+    .venv/bin/python benchmarks/run.py --report FILE                # the table of a kept run
 
-1. ``cnnmacros summary`` of AlexNet as a whole process, against ``torchinfo.summary`` of the same
-   network (when PyTorch and torchinfo are installed): time and peak memory.
-2. Summaries of synthetic networks of 100, 1,000 and 10,000 layers: time, peak memory, and how
-   time grows with the number of layers.
-3. ``mkdocs build`` of the whole site, and the share of it spent in cnnmacros.
-4. Under ``mkdocs serve``: from saving an architecture file to the rebuilt page being served.
+1. Whole processes, as a terminal user runs them: ``cnnmacros summary`` of AlexNet against a
+   process that builds the same network and prints ``torchinfo.summary``; run by run, alternated,
+   with ``python -c "import torch"`` and ``python -c pass`` as reference lines.
+2. In one process, after the imports (a notebook, the MkDocs plugin): ``summarize``, ``compute``
+   and the printed table against ``torchinfo.summary`` of AlexNet (``in_process.py``).
+3. Summaries of synthetic networks of 100, 1,000 and 10,000 layers, and how time grows with them.
+4. ``mkdocs build`` of the whole site, and the share of it spent in cnnmacros.
+5. Under ``mkdocs serve``: from saving an architecture file to the rebuilt page being served.
+6. How both sides grow with the input: VGG-16's convolutions at 224, 512 and 1024 px and a 3D
+   network at 32, 64 and 128 voxels a side, in process (with 2.); drawn in ``growth.svg``.
 
-Nothing here asserts an absolute time; the budgets are read off the table (see README.md).
+Every raw run goes to a JSON file (by default ``benchmarks/raw/DATE.json``, meant to be
+committed); the table and ``growth.svg`` are computed from that file alone. Nothing here asserts
+an absolute time; the budgets are read off the table (see README.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import math
 import os
@@ -33,6 +41,9 @@ ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONPATH=str(ROOT))
 # machine's PYTHONDONTWRITEBYTECODE would otherwise recompile cnnmacros in every process).
 ENV.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+ALEXNET = "architectures/alexnet.yaml"
 
 
 def _peak_mib(pid: int, command: list[str]) -> float | None:
@@ -71,11 +82,6 @@ def measure(command: list[str], cwd: Path = ROOT) -> tuple[float, float]:
     return elapsed, peak
 
 
-def medians(command: list[str], repeat: int) -> tuple[float, float]:
-    runs = [measure(command) for _ in range(repeat)]
-    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
-
-
 def synthetic(layers: int, directory: Path) -> Path:
     """A network of conv/batch-norm/ReLU blocks that keep a 32x32x16 tensor, ``layers`` long."""
     kinds = [
@@ -108,29 +114,43 @@ def has_torchinfo() -> bool:
     return probe.returncode == 0
 
 
-def bench_alexnet(repeat: int, rows: list, results: dict) -> None:
-    ours = medians([str(BIN / "cnnmacros"), "summary", "architectures/alexnet.yaml"], repeat)
-    rows.append(("1", "cnnmacros summary alexnet (process)", ours[0], ours[1], ""))
-    results["alexnet"] = {"cnnmacros_s": ours[0], "cnnmacros_mib": ours[1]}
-    python = medians([sys.executable, "-c", "pass"], repeat)
-    rows.append(("1", "python -c pass (start-up, reference)", python[0], python[1], ""))
-    if not has_torchinfo():
-        rows.append(
-            ("1", "torchinfo.summary alexnet", math.nan, math.nan, "not installed: pip install '.[bench,oracle]'")
-        )
-        return
-    theirs = medians([sys.executable, "benchmarks/torchinfo_summary.py", "architectures/alexnet.yaml"], repeat)
-    ratio = theirs[0] / ours[0]
-    rows.append(("1", "torchinfo.summary alexnet (process)", theirs[0], theirs[1], f"cnnmacros is {ratio:.1f}x faster"))
-    results["alexnet"].update(torchinfo_s=theirs[0], torchinfo_mib=theirs[1], speedup=ratio)
+# ---------------------------------------------------------------------------------------------
+# Measuring: each function adds raw runs to ``raw`` and nothing else.
 
 
-def bench_synthetic(repeat: int, rows: list, results: dict, work: Path) -> None:
-    inside = {}
+def bench_process(repeat: int, raw: dict, torch: bool) -> None:
+    """Whole processes, alternated run by run: ours, theirs, the two references; again."""
+    commands = {"cnnmacros": [str(BIN / "cnnmacros"), "summary", ALEXNET]}
+    if torch:
+        commands["torchinfo"] = [sys.executable, "benchmarks/torchinfo_summary.py", ALEXNET]
+        commands["import_torch"] = [sys.executable, "-c", "import torch"]
+    commands["python"] = [sys.executable, "-c", "pass"]
+    runs: dict[str, list[list[float]]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            runs[name].append(list(measure(command)))
+    raw["process"] = {"commands": commands, "runs": runs}
+
+
+def bench_in_process(repeat: int, raw: dict, work: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "benchmarks/in_process.py", str(repeat), str(work)],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"in_process.py failed: {out.stderr[-2000:]}")
+    raw["in_process"] = json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_synthetic(repeat: int, raw: dict, work: Path) -> None:
+    raw["synthetic"] = {}
     for layers in (100, 1_000, 10_000):
         path = synthetic(layers, work)
-        t, mib = medians([str(BIN / "cnnmacros"), "summary", str(path)], repeat)
-        runs = [
+        process = [list(measure([str(BIN / "cnnmacros"), "summary", str(path)])) for _ in range(repeat)]
+        inside = [
             float(
                 subprocess.run(
                     [sys.executable, "-c", INSIDE, str(path)], env=ENV, capture_output=True, text=True, check=True
@@ -138,19 +158,12 @@ def bench_synthetic(repeat: int, rows: list, results: dict, work: Path) -> None:
             )
             for _ in range(repeat)
         ]
-        inside[layers] = statistics.median(runs)
-        rows.append(
-            ("2", f"summary of {layers:,} layers (process)", t, mib, f"{inside[layers] * 1000:.0f} ms in-process")
-        )
-        results[f"synthetic_{layers}"] = {"s": t, "mib": mib, "in_process_s": inside[layers]}
-    growth = math.log(inside[10_000] / inside[1_000], 10)
-    rows.append(("2", "growth exponent, 1,000 -> 10,000 layers", growth, math.nan, "in-process; 1.0 is linear"))
-    results["growth_exponent"] = growth
+        raw["synthetic"][str(layers)] = {"process": process, "in_process_s": inside}
 
 
-def bench_build(repeat: int, rows: list, results: dict, work: Path) -> None:
+def bench_build(repeat: int, raw: dict, work: Path) -> None:
     """The whole ``mkdocs build`` process, timed from outside; cnnmacros' part reported from inside."""
-    totals, ours, imports = [], [], []
+    instrumented = []
     for _ in range(repeat):
         started = time.perf_counter()
         out = subprocess.run(
@@ -161,34 +174,16 @@ def bench_build(repeat: int, rows: list, results: dict, work: Path) -> None:
             text=True,
             check=True,
         )
-        totals.append(time.perf_counter() - started)
+        total = time.perf_counter() - started
         inside = json.loads(out.stdout.strip().splitlines()[-1])
-        ours.append(inside["cnnmacros"])
-        imports.append(inside["cnnmacros_imports"])
-    total, mine = statistics.median(totals), statistics.median(ours)
-    share = statistics.median(o / t for o, t in zip(ours, totals))
-    whole = medians([str(BIN / "mkdocs"), "build", "-q", "-d", str(work / "site2")], repeat)
-    rows.append(("3", "mkdocs build (process)", whole[0], whole[1], ""))
-    rows.append(
-        (
-            "3",
-            "  of which cnnmacros",
-            mine,
-            math.nan,
-            f"{share:.0%} of {total:.2f} s (imports {statistics.median(imports):.2f} s)",
+        instrumented.append(
+            {"total_s": total, "cnnmacros_s": inside["cnnmacros"], "imports_s": inside["cnnmacros_imports"]}
         )
-    )
-    results["build"] = {
-        "process_s": whole[0],
-        "process_mib": whole[1],
-        "instrumented_s": total,
-        "cnnmacros_s": mine,
-        "cnnmacros_imports_s": statistics.median(imports),
-        "share": share,
-    }
+    process = [list(measure([str(BIN / "mkdocs"), "build", "-q", "-d", str(work / "site2")])) for _ in range(repeat)]
+    raw["build"] = {"instrumented": instrumented, "process": process}
 
 
-def bench_serve(repeat: int, rows: list, results: dict, work: Path) -> None:
+def bench_serve(repeat: int, raw: dict, work: Path) -> None:
     from tests.conftest import copy_project
     from tests.test_serve import free_port, wait_for
 
@@ -223,36 +218,164 @@ def bench_serve(repeat: int, rows: list, results: dict, work: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    latency = statistics.median(latencies)
-    rows.append(("4", "mkdocs serve: save -> page served", latency, math.nan, f"max {max(latencies):.2f} s"))
-    results["serve"] = {"median_s": latency, "max_s": max(latencies)}
+    raw["serve"] = {"latencies_s": latencies}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting: computed from the raw file alone.
+
+med = statistics.median
+
+
+def ms(seconds: float) -> str:
+    """Milliseconds to three significant figures (at least one decimal below 10 ms)."""
+    value = seconds * 1000
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}" if value >= 1 else f"{value:.3f}"
+
+
+def pairwise(theirs: list[float], ours: list[float]) -> float:
+    """The median of the run-by-run ratios theirs / ours (runs alternated, so pairs are neighbours)."""
+    return med(t / o for t, o in zip(theirs, ours))
+
+
+def faster(runs: dict[str, list[float]]) -> list[float]:
+    """torchinfo's faster run of each round: default threads or one thread."""
+    return [min(a, b) for a, b in zip(runs["torchinfo"], runs["torchinfo_1_thread"])]
+
+
+def report(raw: dict) -> str:
+    rows: list[tuple[str, str, str, str, str, str]] = []
+
+    def row(number, name, times=None, mib=None, note=""):
+        best = ms(min(times)) if times else ""
+        middle = ms(med(times)) if times else ""
+        rows.append((number, name, best, middle, "" if mib is None else f"{mib:.1f}", note))
+
+    p = raw["process"]["runs"]
+    t = {name: [r[0] for r in runs] for name, runs in p.items()}
+    m = {name: med(r[1] for r in runs) for name, runs in p.items()}
+    row("1", "cnnmacros summary alexnet (process)", t["cnnmacros"], m["cnnmacros"])
+    if "torchinfo" in t:
+        ratio = pairwise(t["torchinfo"], t["cnnmacros"])
+        row("1", "torchinfo.summary alexnet (process)", t["torchinfo"], m["torchinfo"], f"{ratio:.1f}x cnnmacros")
+        share = med(i / w for i, w in zip(t["import_torch"], t["torchinfo"]))
+        row("1", 'python -c "import torch" (reference)', t["import_torch"], m["import_torch"], f"{share:.0%} of it")
+    row("1", "python -c pass (start-up, reference)", t["python"], m["python"])
+
+    inside = raw.get("in_process")
+    if inside:
+        a = inside["alexnet"]["runs"]
+        row("2", f"torchinfo.summary alexnet, {inside['threads']} threads", a["torchinfo"])
+        row("2", "torchinfo.summary alexnet, 1 thread", a["torchinfo_1_thread"])
+        for key, label in (
+            ("cnnmacros_table", "table(summarize(path)), what it prints"),
+            ("cnnmacros_summarize", "summarize(path): read, check, compute"),
+            ("cnnmacros_compute", "compute(architecture) alone"),
+        ):
+            row("2", label, a[key], None, f"torchinfo (faster) takes {pairwise(faster(a), a[key]):,.0f}x")
+
+    s = raw["synthetic"]
+    for layers, runs in s.items():
+        times = [r[0] for r in runs["process"]]
+        note = f"{ms(med(runs['in_process_s']))} ms in-process"
+        row("3", f"summary of {int(layers):,} layers (process)", times, med(r[1] for r in runs["process"]), note)
+    growth = math.log(med(s["10000"]["in_process_s"]) / med(s["1000"]["in_process_s"]), 10)
+    rows.append(("3", "growth exponent, 1,000 -> 10,000 layers", "", f"{growth:.3f}", "", "in-process; 1.0 is linear"))
+
+    b = raw["build"]
+    row("4", "mkdocs build (process)", [r[0] for r in b["process"]], med(r[1] for r in b["process"]))
+    share = med(r["cnnmacros_s"] / r["total_s"] for r in b["instrumented"])
+    total = med(r["total_s"] for r in b["instrumented"])
+    imports = med(r["imports_s"] for r in b["instrumented"])
+    note = f"{share:.0%} of {total:.2f} s (imports {imports:.2f} s)"
+    row("4", "  of which cnnmacros", [r["cnnmacros_s"] for r in b["instrumented"]], None, note)
+
+    latencies = raw["serve"]["latencies_s"]
+    row("5", "mkdocs serve: save -> page served", latencies, None, f"worst {ms(max(latencies))} ms")
+
+    lines = [f"{raw['date']}, {raw['machine']}; {raw['repeat']} runs of each", ""]
+    lines.append(f"{'#':<2} {'benchmark':<40} {'best ms':>9} {'median ms':>10} {'peak MiB':>9}  note")
+    for number, name, best, middle, mib, note in rows:
+        lines.append(f"{number:<2} {name:<40} {best:>9} {middle:>10} {mib:>9}  {note}".rstrip())
+    if inside:
+        lines += ["", "6  growth with the input, in process: median ms per call", ""]
+        threads = f"{inside['threads']} threads"
+        lines.append(f"{'':<56} {'-- torchinfo.summary --':>20} {'-- cnnmacros --':>19}")
+        head = f"{'network':<20} {'input':>14} {'pixels':>10} {'MACs':>8} {threads:>10} {'1 thread':>9}"
+        lines.append(f"{head} {'summarize':>10} {'compute':>8} {'ratio':>7}")
+        for c in inside["growth"]:
+            r = c["runs"]
+            size = "x".join(str(v) for v in c["input"])
+            macs = f"{c['torchinfo_mult_adds'] / 1e9:.1f} G"
+            ratio = pairwise(faster(r), r["cnnmacros_summarize"])
+            lines.append(
+                f"{c['network']:<20} {size:>14} {c['pixels']:>10,} {macs:>8} {ms(med(r['torchinfo'])):>10}"
+                f" {ms(med(r['torchinfo_1_thread'])):>9} {ms(med(r['cnnmacros_summarize'])):>10}"
+                f" {ms(med(r['cnnmacros_compute'])):>8} {ratio:>6,.0f}x"
+            )
+        lines += ["", "ratio: torchinfo (the faster of its two runs in each round) / summarize, median of the rounds"]
+    return "\n".join(lines)
+
+
+def write_svg(raw: dict, path: Path) -> None:
+    from plot import growth_svg
+
+    if raw.get("in_process"):
+        title = f"Summary time against input size, in one process ({raw['date']})"
+        path.write_text(growth_svg(raw["in_process"]["growth"], title, raw["in_process"]["threads"]), encoding="utf-8")
+
+
+def machine() -> str:
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 2**20:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    versions = []
+    for package in ("torch", "torchinfo"):
+        try:
+            versions.append(f"{package} {importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return f"{platform.machine()}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}" + "".join(
+        f", {v}" for v in versions
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--json", type=Path, help="where the raw runs go (default benchmarks/raw/DATE.json)")
+    parser.add_argument("--svg", type=Path, default=ROOT / "benchmarks" / "growth.svg")
+    parser.add_argument("--report", type=Path, metavar="FILE", help="print the table of a kept run; measure nothing")
     args = parser.parse_args()
-    rows: list[tuple[str, str, float, float, str]] = []
-    results: dict = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-    }
+    if args.report:
+        print(report(json.loads(args.report.read_text(encoding="utf-8"))))
+        return 0
+    raw: dict = {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "repeat": args.repeat}
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "cnnmacros")], check=True, env=ENV)
+    torch = has_torchinfo()
+    if not torch:
+        print("torchinfo is not installed (pip install '.[bench,oracle]'): cnnmacros' side only", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        bench_alexnet(args.repeat, rows, results)
-        bench_synthetic(args.repeat, rows, results, work)
-        bench_build(args.repeat, rows, results, work)
-        bench_serve(args.repeat, rows, results, work)
-    print(f"{results['date']}, {results['machine']}; medians of {args.repeat} runs\n")
-    print(f"{'#':<2} {'benchmark':<42} {'time (s)':>9} {'peak MiB':>9}  note")
-    for number, name, seconds, mib, note in rows:
-        t = "" if math.isnan(seconds) else f"{seconds:9.3f}"
-        m = "" if math.isnan(mib) else f"{mib:9.1f}"
-        print(f"{number:<2} {name:<42} {t:>9} {m:>9}  {note}")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        bench_process(args.repeat, raw, torch)
+        if torch:
+            bench_in_process(args.repeat, raw, work)
+        bench_synthetic(args.repeat, raw, work)
+        bench_build(args.repeat, raw, work)
+        bench_serve(args.repeat, raw, work)
+    path = args.json or ROOT / "benchmarks" / "raw" / f"{raw['date']}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(raw, indent=1) + "\n", encoding="utf-8")
+    write_svg(raw, args.svg)
+    print(report(raw))
+    print(f"\nraw runs: {path}")
     return 0
 
 
