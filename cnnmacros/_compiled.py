@@ -6,6 +6,33 @@ Do not edit: a test regenerates this file and fails if it differs.
 # ruff: noqa: E501, N803
 
 
+def _max(*values):
+    """max() of integers; SymPy's Max when a size is symbolic."""
+    if all(isinstance(v, int) for v in values):
+        return max(values)
+    import sympy
+
+    return sympy.Max(*values)
+
+
+def _min(*values):
+    """min() of integers; SymPy's Min when a size is symbolic."""
+    if all(isinstance(v, int) for v in values):
+        return min(values)
+    import sympy
+
+    return sympy.Min(*values)
+
+
+def _select(condition, then, otherwise):
+    """``then if condition else otherwise``; a SymPy Piecewise when the condition is undecided."""
+    if condition in (True, False):
+        return then if condition else otherwise
+    import sympy
+
+    return sympy.Piecewise((then, condition), (otherwise, True))
+
+
 def activations1d(O_w, C):
     return C*O_w
 
@@ -110,6 +137,30 @@ def conv_output_size_same(I):
     return I
 
 
+def conv_output_size_same_strided(I, S):
+    return (-((-(I)) // (S)))
+
+
+def convtranspose1d_macs(C_in, I_w, C_out, G, K_w):
+    return (C_in*C_out*I_w*K_w) // (G)
+
+
+def convtranspose2d_macs(C_in, I_h, I_w, C_out, G, K_h, K_w):
+    return (C_in*C_out*I_h*I_w*K_h*K_w) // (G)
+
+
+def convtranspose3d_macs(C_in, I_d, I_h, I_w, C_out, G, K_d, K_h, K_w):
+    return (C_in*C_out*I_d*I_h*I_w*K_d*K_h*K_w) // (G)
+
+
+def convtranspose_output_size(I, K, S, P, D, P_o):
+    return D*(K - 1) - 2*P + P_o + S*(I - 1) + 1
+
+
+def crop_output_size(I, V_b, V_a):
+    return I - V_a - V_b
+
+
 def dense_biases(N_out):
     return N_out
 
@@ -124,6 +175,10 @@ def dense_macs(N_in, N_out):
 
 def dense_macs_bias(N_in, N_out):
     return N_out*(N_in + 1)
+
+
+def dense_macs_positions(Q, N_in, N_out):
+    return N_in*N_out*Q
 
 
 def dense_params(N_in, N_out):
@@ -151,11 +206,11 @@ def field_size(R_in, K, D, J_in):
 
 
 def field_union_offset(X_1, X_2):
-    return min(X_1, X_2)
+    return _min(X_1, X_2)
 
 
 def field_union_size(X_1, R_1, X_2, R_2):
-    return max(R_1 + X_1, R_2 + X_2) - min(X_1, X_2)
+    return _max(R_1 + X_1, R_2 + X_2) - _min(X_1, X_2)
 
 
 def flatten_units(H, W, C):
@@ -168,6 +223,10 @@ def flops(M):
 
 def forward_backward_bytes(A_p, Z_e):
     return 2*A_p*Z_e
+
+
+def global_pool_output_size():
+    return 1
 
 
 def lrn_macs_ptflops(A_in, C, K):
@@ -190,6 +249,18 @@ def macs_twice_per_input(A_in):
     return 2*A_in
 
 
+def norm_affine_params(C):
+    return 2*C
+
+
+def pad_output_size(I, P_b, P_a):
+    return I + P_a + P_b
+
+
+def padding_before_half(P_t):
+    return ((P_t) // (2))
+
+
 def param_bytes(N_p, Z_e):
     return N_p*Z_e
 
@@ -199,7 +270,11 @@ def pool_output_size(I, K, S, P):
 
 
 def pool_output_size_ceil(I, K, S, P):
-    return (((-((-(I - K + 2*P)) // (S)))) if (I + P <= S*(-((-(I - K + 2*P)) // (S)))) else ((-((-(I - K + 2*P)) // (S))) + 1))
+    return _select((I + P <= S*(-((-(I - K + 2*P)) // (S)))), (-((-(I - K + 2*P)) // (S))), (-((-(I - K + 2*P)) // (S))) + 1)
+
+
+def prelu_weights(C):
+    return C
 
 
 def same_padding_before(K, D):
@@ -210,5 +285,13 @@ def same_padding_total(K, D):
     return D*(K - 1)
 
 
+def same_padding_total_strided(I, S, K, D):
+    return _max(0, D*(K - 1) - I + S*((-((-(I)) // (S))) - 1) + 1)
+
+
 def softmax_macs_thop(A_in, C):
     return (A_in*(3*C - 1)) // (C)
+
+
+def upsample_output_size(I, S_u):
+    return I*S_u

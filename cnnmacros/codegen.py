@@ -24,6 +24,33 @@ Do not edit: a test regenerates this file and fails if it differs.
 """
 
 # ruff: noqa: E501, N803
+
+
+def _max(*values):
+    """max() of integers; SymPy's Max when a size is symbolic."""
+    if all(isinstance(v, int) for v in values):
+        return max(values)
+    import sympy
+
+    return sympy.Max(*values)
+
+
+def _min(*values):
+    """min() of integers; SymPy's Min when a size is symbolic."""
+    if all(isinstance(v, int) for v in values):
+        return min(values)
+    import sympy
+
+    return sympy.Min(*values)
+
+
+def _select(condition, then, otherwise):
+    """``then if condition else otherwise``; a SymPy Piecewise when the condition is undecided."""
+    if condition in (True, False):
+        return then if condition else otherwise
+    import sympy
+
+    return sympy.Piecewise((then, condition), (otherwise, True))
 '''
 
 
@@ -37,6 +64,16 @@ class IntegerPrinter(PythonCodePrinter):
     def _print_ceiling(self, expr: sympy.ceiling) -> str:
         num, den = sympy.fraction(expr.args[0])
         return f"(-((-({self._print(num)})) // ({self._print(den)})))"
+
+    def _print_Max(self, expr: sympy.Max) -> str:
+        return "_max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Min(self, expr: sympy.Min) -> str:
+        return "_min(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Piecewise(self, expr: sympy.Piecewise) -> str:
+        (value, condition), (otherwise, _) = expr.args
+        return f"_select({self._print(condition)}, {self._print(value)}, {self._print(otherwise)})"
 
 
 def function_source(f: Formula) -> str:

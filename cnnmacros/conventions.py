@@ -73,15 +73,39 @@ def conv_macs_bias(ctx: Context) -> tuple[Size, list[Step]]:
 )
 def conv_macs_integer_padding(ctx: Context) -> tuple[Size, list[Step]]:
     """fvcore: ours, but 0 for padding given as a word, which traces to an operator it cannot count."""
-    if isinstance(ctx.layer.options["padding"], str):
+    o = ctx.layer.options
+    strided_same = o["padding"] == "same" and set(ctx.row.facts["window"].stride) != {1}
+    if isinstance(o["padding"], str) and not strided_same:  # a strided 'same' is F.pad and then padding 0
         return 0, []
     return conv_macs(ctx)
 
 
-@uses("dense_macs", words="one per weight; the bias is not counted")
+@uses("dense_macs", "dense_macs_positions", words="one per weight (at every position it is applied at); no bias")
 def dense_macs(ctx: Context) -> tuple[Size, list[Step]]:
-    """N_in x N_out: one multiply-accumulate per weight."""
-    step = work("macs", "multiply-accumulates", "dense_macs", N_in=ctx.row.facts["N_in"], N_out=ctx.row.facts["N_out"])
+    """N_in x N_out: one multiply-accumulate per weight, at each position for ``flatten: false``."""
+    facts = ctx.row.facts
+    if "positions" in facts:
+        values = {"Q": facts["positions"], "N_in": facts["N_in"], "N_out": facts["N_out"]}
+        step = work("macs", "multiply-accumulates at every position", "dense_macs_positions", **values)
+    else:
+        step = work("macs", "multiply-accumulates", "dense_macs", N_in=facts["N_in"], N_out=facts["N_out"])
+    return step.result, [step]
+
+
+@uses(
+    "convtranspose1d_macs",
+    "convtranspose2d_macs",
+    "convtranspose3d_macs",
+    words="one per weight and input position, as PyTorch's FlopCounterMode counts it",
+)
+def convtranspose_macs(ctx: Context) -> tuple[Size, list[Step]]:
+    facts, rank = ctx.row.facts, len(ctx.row.input) - 1
+    inputs = dict(
+        zip({1: ("I_w",), 2: ("I_h", "I_w"), 3: ("I_d", "I_h", "I_w")}[rank], ctx.row.input[:-1], strict=True)
+    )
+    kernel = dict(zip({1: ("K_w",), 2: ("K_h", "K_w"), 3: ("K_d", "K_h", "K_w")}[rank], facts["kernel"], strict=True))
+    values = {"C_in": facts["C_in"], **inputs, "C_out": facts["C_out"], "G": facts["G"], **kernel}
+    step = work("macs", "multiply-accumulates", f"convtranspose{rank}d_macs", **values)
     return step.result, [step]
 
 
@@ -200,7 +224,7 @@ CONVENTIONS: dict[str, Convention] = {
             "position; a bias only starts the accumulator, and every other layer counts 0. PyTorch's "
             "FlopCounterMode reports exactly twice these, and torchvision's published GFLOPS are these "
             "in billions.",
-            {"conv": conv_macs, "dense": dense_macs},
+            {"conv": conv_macs, "convtranspose": convtranspose_macs, "dense": dense_macs},
             tool="torch.utils.flop_counter.FlopCounterMode total, halved",
             version="PyTorch 2.13",
         ),

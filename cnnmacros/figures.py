@@ -142,8 +142,10 @@ def _field(ctx: Context) -> tuple[Field | None, list[Step]]:
     rank = len(ctx.row.output) - 1
     if rank < 1:
         return None, []
+    if ctx.row.facts.get("no_field"):  # windows that differ from position to position
+        return None, []
     fields = [s.field for s in ctx.inputs]
-    if ctx.family in ("add", "concat"):
+    if ctx.family in ("add", "concat", "multiply"):
         return _union(ctx, fields)
     before = fields[0]
     if before is None:

@@ -30,6 +30,15 @@ LEGEND: dict[str, str] = {
     "K_e": "inputs one dilated kernel spans along that axis (its effective size)",
     "P_t": "zeros added along one axis, both sides together",
     "P_b": "zeros added before the first input along that axis",
+    "P_a": "zeros added after the last input along that axis",
+    "P_o": "extra outputs a transposed convolution adds after the last one (output_padding)",
+    "V_b": "positions a crop removes before the first one along that axis",
+    "V_a": "positions a crop removes after the last one along that axis",
+    "S_u": "scale of an upsampling along that axis",
+    "I_d": "input depth",
+    "I_h": "input height",
+    "I_w": "input width (the input's length in 1D)",
+    "Q": "positions a fully connected layer is applied at, one vector of channels each",
     "K_d": "kernel depth",
     "K_h": "kernel height",
     "K_w": "kernel width (the kernel's length in 1D)",
@@ -73,7 +82,7 @@ LEGEND: dict[str, str] = {
 }
 
 _SIGNED = {"X", "X_in", "X_1", "X_2"}  # offsets lie before the input when it is padded
-_ZERO_OR_MORE = {"P", "P_t", "P_b", "A_p"}
+_ZERO_OR_MORE = {"P", "P_t", "P_b", "P_a", "P_o", "V_b", "V_a", "A_p"}
 
 
 def _symbol(name: str) -> Symbol:
@@ -88,6 +97,9 @@ K_d, K_h, K_w, O_d, O_h, O_w = (_symbol(n) for n in ("K_d", "K_h", "K_w", "O_d",
 H, W, C, C_in, C_out, G, C_1, C_2 = (_symbol(n) for n in ("H", "W", "C", "C_in", "C_out", "G", "C_1", "C_2"))
 N_in, N_out, M, Z_e, N_p, A_p = (_symbol(n) for n in ("N_in", "N_out", "M", "Z_e", "N_p", "A_p"))
 A, A_in = _symbol("A"), _symbol("A_in")
+P_a, P_o, V_b, V_a, S_u, Q = (_symbol(n) for n in ("P_a", "P_o", "V_b", "V_a", "S_u", "Q"))
+P_t = _symbol("P_t")
+I_d, I_h, I_w = (_symbol(n) for n in ("I_d", "I_h", "I_w"))
 R_in, J_in, X_in, R_1, X_1, R_2, X_2 = (_symbol(n) for n in ("R_in", "J_in", "X_in", "R_1", "X_1", "R_2", "X_2"))
 
 
@@ -167,6 +179,95 @@ def _build() -> dict[str, Formula]:
             I,
             (I,),
             "'same' pads just enough that, with stride 1, the output keeps the input's size.",
+        ),
+        Formula(
+            "conv_output_size_same_strided",
+            "Output size of 'same' padding with a stride (TensorFlow and Keras)",
+            "O",
+            ceiling(I / S),
+            (I, S),
+            "With a stride, 'same' keeps one output per stride of the input, rounded up.",
+        ),
+        Formula(
+            "same_padding_total_strided",
+            "Total padding of 'same' with a stride (TensorFlow and Keras)",
+            "P_t",
+            sympy.Max((ceiling(I / S) - 1) * S + D * (K - 1) + 1 - I, 0),
+            (I, S, K, D),
+            "Just enough zeros that the last window ends at the input's last position or after it.",
+        ),
+        Formula(
+            "padding_before_half",
+            "Padding before, the smaller half",
+            "P_b",
+            floor(P_t / 2),
+            (P_t,),
+            "TensorFlow and Keras put the smaller half before the input and the larger after it.",
+        ),
+        Formula(
+            "convtranspose_output_size",
+            "Output size of a transposed convolution",
+            "O",
+            (I - 1) * S - 2 * P + D * (K - 1) + P_o + 1,
+            (I, K, S, P, D, P_o),
+            "Each input position places a kernel S outputs after the previous one; padding removes "
+            "P outputs from each end, and output_padding adds some back at the end.",
+        ),
+        Formula(
+            "pad_output_size",
+            "Output size of zero padding",
+            "O",
+            I + P_b + P_a,
+            (I, P_b, P_a),
+            "The zeros before and after are added to the input.",
+        ),
+        Formula(
+            "crop_output_size",
+            "Output size of a crop",
+            "O",
+            I - V_b - V_a,
+            (I, V_b, V_a),
+            "The positions removed from each end are taken away.",
+        ),
+        Formula(
+            "upsample_output_size",
+            "Output size of upsampling by a scale",
+            "O",
+            I * S_u,
+            (I, S_u),
+            "Each input position becomes S_u output positions.",
+        ),
+        Formula(
+            "global_pool_output_size",
+            "Output size of a global pool, with the pooled axes kept",
+            "O",
+            sympy.Integer(1),
+            (),
+            "One window spans the whole input along every spatial axis.",
+        ),
+        Formula(
+            "dense_macs_positions",
+            "Multiply-accumulates of a fully connected layer on the channels of every position",
+            "M",
+            Q * N_in * N_out,
+            (Q, N_in, N_out),
+            "The same weights are applied at each of the Q positions, as nn.Linear does on a channels-last tensor.",
+        ),
+        Formula(
+            "norm_affine_params",
+            "Trainable parameters of a normalization with a scale and a shift",
+            "N_t",
+            2 * C,
+            (C,),
+            "A scale (gamma) and a shift (beta) per channel, for layer, group and instance normalization alike.",
+        ),
+        Formula(
+            "prelu_weights",
+            "Weights of a PReLU with one slope per channel",
+            "N_w",
+            C,
+            (C,),
+            "One learned slope for the negative inputs of each channel; a shared PReLU learns one.",
         ),
         Formula(
             "conv_output_size_textbook",
@@ -468,6 +569,19 @@ def _build() -> dict[str, Formula]:
                 "The bias starts the accumulator, so it is not a multiply-accumulate.",
             ),
         ]
+    for rank, inputs in {1: (I_w,), 2: (I_h, I_w), 3: (I_d, I_h, I_w)}.items():
+        kernel = _KERNELS[rank]
+        formulas.append(
+            Formula(
+                f"convtranspose{rank}d_macs",
+                f"Multiply-accumulates of a {rank}D transposed convolution",
+                "M",
+                C_in * _product(inputs) * (C_out / G) * _product(kernel),
+                (C_in, *inputs, C_out, G, *kernel),
+                "Every input value is multiplied by a whole kernel of its group and added into the "
+                "outputs it reaches, as PyTorch's FlopCounterMode counts it.",
+            )
+        )
     for rank, outputs in {0: (), **_OUTPUTS}.items():
         formulas.append(
             Formula(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from cnnmacros import _compiled as compiled
 from cnnmacros.figures import AXES, per_axis_steps, work
-from cnnmacros.options import REQUIRED, Option, boolean, fraction, integer, number, per_axis
+from cnnmacros.options import REQUIRED, Option, boolean, choice, fraction, integer, number, pairs, per_axis, sizes
 from cnnmacros.rows import Condition, Row, Shape, Size, Step, Window, format_shape, is_number, product
 
 if TYPE_CHECKING:
@@ -111,7 +111,11 @@ class Conv(Spatial):
             "filters": Option(REQUIRED, integer(1), "number of kernels, which is the number of output channels"),
             "kernel": Option(REQUIRED, per_axis(1, rank), "kernel size, one for every axis or one per axis"),
             "stride": Option(1, per_axis(1, rank), "stride"),
-            "padding": Option(0, per_axis(0, rank, ("valid", "same")), "zeros added to each side"),
+            "padding": Option(
+                0,
+                per_axis(0, rank, ("valid", "same")),
+                "zeros added to each side; 'same' with a stride follows TensorFlow and Keras",
+            ),
             "dilation": Option(1, per_axis(1, rank), "spacing between kernel taps"),
             "groups": Option(1, integer(1), "channel groups; must divide input and output channels"),
             "bias": Option(True, boolean(), "whether each kernel has a bias"),
@@ -130,13 +134,29 @@ class Conv(Spatial):
             report("groups", f"expected a divisor of the {c_in} input channels, got {groups}")
         if filters % groups:
             report("groups", f"expected a divisor of filters ({filters}), got {groups}")
-        if padding == "same" and any(s != 1 for s in stride):
-            report("padding", f"expected stride 1 with 'same' padding (PyTorch's rule), got stride {_show(stride)}")
-            return None
+        strided_same = padding == "same" and any(st != 1 for st in stride)
         pad = _axes(padding, rank) if padding != "same" else None
         entries = []
         before = []
-        for i, k, st, d, p in zip(shape[:-1], kernel, stride, dilation, pad or kernel, strict=True):
+        padding_steps: list[Step] = []
+        for axis, i, k, st, d, p in zip(AXES[rank], shape[:-1], kernel, stride, dilation, pad or kernel, strict=True):
+            if strided_same:  # TensorFlow's and Keras' rule: ceil(I/S) outputs, the smaller half before
+                entries.append(("conv_output_size_same_strided", {"I": i, "S": st}))
+                total = work(
+                    f"padding_total_{axis}",
+                    f"total padding along {axis}",
+                    "same_padding_total_strided",
+                    I=i,
+                    S=st,
+                    K=k,
+                    D=d,
+                )
+                half = work(
+                    f"padding_before_{axis}", f"padding before along {axis}", "padding_before_half", P_t=total.result
+                )
+                padding_steps += [total, half]
+                before.append(half.result)
+                continue
             if padding == "same":
                 entries.append(("conv_output_size_same", {"I": i}))
                 before.append(compiled.same_padding_before(K=k, D=d))
@@ -147,6 +167,7 @@ class Conv(Spatial):
             else:
                 entries.append(("conv_output_size", {"I": i, "K": k, "S": st, "P": p, "D": d}))
         steps, out = per_axis_steps("output_size", "output size", AXES[rank], entries)
+        steps += padding_steps
         for axis, size, (_formula, values) in zip(AXES[rank], out, entries, strict=True):
             if is_number(size) and size < 1:
                 i, k, p, d = values["I"], values["K"], values.get("P", 0), values.get("D", 1)
@@ -211,16 +232,8 @@ class Pool(Spatial):
                 )
                 return None
             entries.append((formula, {"I": i, "K": k, "S": st, "P": p}))
-        try:
-            steps, out = per_axis_steps("output_size", "output size", AXES[rank], entries)
-        except TypeError:  # SymPy cannot decide the ceil-mode rule for a symbolic size
-            report(
-                "ceil_mode",
-                "expected false with a symbolic input size (the ceil-mode rule "
-                f"compares sizes, and {next(v['I'] for _f, v in entries if not is_number(v['I']))} "
-                "is not a number), got true",
-            )
-            return None
+        # in ceil mode a symbolic size gives the rule itself, a formula of the input's size
+        steps, out = per_axis_steps("output_size", "output size", AXES[rank], entries)
         for axis, size, (_formula, values) in zip(AXES[rank], out, entries, strict=True):
             if is_number(size) and size < 1:
                 i, k, p = values["I"], values["K"], values["P"]
@@ -233,26 +246,48 @@ class Pool(Spatial):
         return self.row(layer, shape, (*out, shape[-1]), steps=steps, facts=facts)
 
 
+def norm_steps(c: Size, affine: bool, statistics: bool) -> tuple[list[Step], dict[str, Size]]:
+    """A normalization's worked steps and counts: gamma and beta when affine (PyTorch's weight and
+    bias), a running mean and variance when it tracks statistics."""
+    steps: list[Step] = []
+    figures: dict[str, Size] = {}
+    if affine:
+        steps.append(work("params", "trainable parameters (gamma and beta)", "batchnorm_trainable", C=c))
+    if statistics:
+        steps.append(
+            work(
+                "non_trainable", "non-trainable statistics (running mean and variance)", "batchnorm_non_trainable", C=c
+            )
+        )
+        figures["non_trainable"] = steps[-1].result
+    if affine:
+        steps.append(work("weights", "scales (gamma), the weights column", "batchnorm_scales", C=c))
+        steps.append(work("biases", "shifts (beta), the biases column", "batchnorm_shifts", C=c))
+        figures["weights"], figures["biases"] = steps[-2].result, steps[-1].result
+    return steps, figures
+
+
 class BatchNorm(LayerKind):
     type_name = "batchnorm"
     family = "batchnorm"
     summary = "batch normalization over the channel axis (the last one), any rank"
-    formulas = ("batchnorm_trainable", "batchnorm_non_trainable", "batchnorm_scales", "batchnorm_shifts")
-    options: dict[str, Option] = {}
+    options = {
+        "affine": Option(True, boolean(), "whether it learns a scale and a shift per channel"),
+        "track_running_stats": Option(True, boolean(), "whether it keeps a running mean and variance"),
+    }
 
     def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
-        c = shape[-1]
-        # gamma is the per-channel weight and beta the per-channel bias, as PyTorch names them
-        steps = [
-            work("params", "trainable parameters (gamma and beta)", "batchnorm_trainable", C=c),
-            work(
-                "non_trainable", "non-trainable statistics (running mean and variance)", "batchnorm_non_trainable", C=c
-            ),
-            work("weights", "scales (gamma), the weights column", "batchnorm_scales", C=c),
-            work("biases", "shifts (beta), the biases column", "batchnorm_shifts", C=c),
-        ]
-        trainable, statistics, scales, shifts = (s.result for s in steps)
-        return self.row(layer, shape, shape, steps=steps, weights=scales, biases=shifts, non_trainable=statistics)
+        o = layer.options
+        values = product(shape[:-1])
+        if not o["track_running_stats"] and is_number(values) and values < 2:  # it normalizes by the batch
+            report(
+                "track_running_stats",
+                "expected true for one example with one value per channel: without running statistics "
+                "PyTorch needs more than one value in each channel, got false",
+            )
+            return None
+        steps, figures = norm_steps(shape[-1], o["affine"], o["track_running_stats"])
+        return self.row(layer, shape, shape, steps=steps, **figures)
 
 
 def _flattened(shape: Shape, key: str, label: str, formula: str) -> tuple[Size, list[Step]]:
@@ -273,10 +308,15 @@ class Dense(LayerKind):
         "units": Option(REQUIRED, integer(1), "number of units (neurons)"),
         "bias": Option(True, boolean(), "whether each unit has a bias"),
         "inputs": Option(None, integer(1), "declared number of input units, checked against the input"),
+        "flatten": Option(
+            True, boolean(), "flatten a multi-axis input first; false: act on the channels of each position"
+        ),
     }
 
     def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
         o = layer.options
+        if not o["flatten"] and len(shape) > 1:
+            return self.per_position(layer, shape, report)
         units, declared = o["units"], o["inputs"]
         received, flatten_steps = _flattened(shape, "inputs", "input units, flattened", "dense_inputs")
         conditions = []
@@ -311,6 +351,29 @@ class Dense(LayerKind):
             biases=biases,
         )
 
+    def per_position(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        """nn.Linear on a channels-last tensor: the same weights at every position, [..., units] out."""
+        o, c, units = layer.options, shape[-1], layer.options["units"]
+        if o["inputs"] is not None and is_number(c) and c != o["inputs"]:
+            report("inputs", f"expected the {c} channels the layer receives at each position, got {o['inputs']}")
+        steps = [work("weights", "weights", "dense_weights", N_in=c, N_out=units)]
+        biases: Size = 0
+        if o["bias"]:
+            steps.append(work("biases", "biases", "dense_biases", N_out=units))
+            biases = steps[-1].result
+            steps.append(work("params", "parameters", "dense_params", N_in=c, N_out=units))
+        rank = len(shape) - 1
+        facts = {
+            "N_in": c,
+            "N_out": units,
+            "bias": o["bias"],
+            "positions": product(shape[:-1]),
+            "window": Window((1,) * rank, (1,) * rank, (1,) * rank, (0,) * rank),
+        }
+        return self.row(
+            layer, shape, (*shape[:-1], units), steps=steps, facts=facts, weights=steps[0].result, biases=biases
+        )
+
 
 class Flatten(LayerKind):
     type_name = "flatten"
@@ -328,14 +391,25 @@ class ShapeKeeping(LayerKind):
     """Layers without parameters whose output has the input's shape."""
 
     def __init__(
-        self, type_name: str, summary: str, options: dict[str, Option] | None = None, family: str = "activation"
+        self,
+        type_name: str,
+        summary: str,
+        options: dict[str, Option] | None = None,
+        family: str = "activation",
+        spatial: bool = False,
     ) -> None:
         self.type_name = type_name
         self.family = family
         self.summary = summary
         self.options = options or {}
+        self.spatial = spatial  # PyTorch's module wants spatial axes (local response normalization)
 
     def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        if self.spatial and len(shape) < 2:
+            report(
+                "type", f"expected an input with spatial axes and channels for {layer.type}, got {format_shape(shape)}"
+            )
+            return None
         return self.row(layer, shape, shape)
 
 
@@ -344,6 +418,35 @@ class Merge(LayerKind):
 
     sources = (2, None)
     options: dict[str, Option] = {}
+
+    def broadcast(self, layer: LayerSpec, shapes: list[Shape], report: Report) -> tuple[Shape | None, list[Condition]]:
+        """The joined shape under NumPy's broadcasting, in the file's channels-last order: equal
+        ranks, and along each axis equal sizes or 1. Symbolic sizes that may differ become
+        conditions."""
+        output, conditions = tuple(shapes[0]), []
+        for name, other in zip(layer.sources[1:], shapes[1:], strict=True):
+            if len(other) != len(output):
+                report(
+                    "from",
+                    f"expected inputs with the same number of axes, got {format_shape(shapes[0])} "
+                    f"({layer.sources[0]}) and {format_shape(other)} ({name})",
+                )
+                return None, []
+            joined = []
+            for a, b in zip(output, other, strict=True):
+                size = _broadcast_size(a, b)
+                if size is None:
+                    report(
+                        "from",
+                        f"expected inputs whose sizes are equal or 1 along each axis, got {format_shape(shapes[0])} "
+                        f"({layer.sources[0]}) and {format_shape(other)} ({name})",
+                    )
+                    return None, []
+                if not (a == b or a == 1 or b == 1):
+                    conditions.append(Condition(f"equal sizes for {layer.type}", a, b))
+                joined.append(size)
+            output = tuple(joined)
+        return output, conditions
 
     def same_sizes(self, layer: LayerSpec, shapes: list[Shape], axes: slice, report: Report) -> list[Condition] | None:
         """Every input must agree on the sizes in ``axes``: numbers must be equal; symbolic sizes that
@@ -373,16 +476,27 @@ class Merge(LayerKind):
         return conditions
 
 
+def _broadcast_size(a: Size, b: Size) -> Size | None:
+    """NumPy's rule for one axis: equal sizes, or 1 against any size; None when numbers differ."""
+    if a == b or b == 1:
+        return a
+    if a == 1:
+        return b
+    if is_number(a) and is_number(b):
+        return None
+    return a  # symbolic sizes that may differ: a condition says they must be equal
+
+
 class Add(Merge):
     type_name = "add"
     family = "add"
-    summary = "elementwise sum of the layers named in `from` (a residual connection); no parameters"
+    summary = "elementwise sum of the layers named in `from` (a residual connection), an axis of size 1 broadcasting"
 
     def compute_inputs(self, layer: LayerSpec, shapes: list[Shape], report: Report) -> Row | None:
-        conditions = self.same_sizes(layer, shapes, slice(None), report)
-        if conditions is None:
+        output, conditions = self.broadcast(layer, shapes, report)
+        if output is None:
             return None
-        return self.row(layer, shapes[0], shapes[0], conditions=conditions)
+        return self.row(layer, shapes[0], output, conditions=conditions, facts=_broadcast_facts(shapes, output))
 
 
 class Concat(Merge):
@@ -403,6 +517,249 @@ class Concat(Merge):
         return self.row(layer, shapes[0], (*shapes[0][:-1], channels), steps=steps, conditions=conditions)
 
 
+class GlobalPool(LayerKind):
+    """One window over every spatial axis: average or max of each channel."""
+
+    def __init__(self, mode: str) -> None:
+        self.type_name = f"global{mode}pool"
+        self.family = f"global{mode}pool"
+        self.summary = f"global {'average' if mode == 'avg' else 'max'} pooling over every spatial axis, any rank"
+        self.options = {"keepdims": Option(False, boolean(), "keep the pooled axes, each of size 1")}
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        rank = len(shape) - 1
+        if rank < 1:
+            report(
+                "type", f"expected an input with spatial axes and channels for {layer.type}, got {format_shape(shape)}"
+            )
+            return None
+        if not layer.options["keepdims"]:
+            return self.row(layer, shape, (shape[-1],))
+        step = work("output_size", f"output size along {' and '.join(AXES[rank])}", "global_pool_output_size")
+        window = Window(tuple(shape[:-1]), tuple(shape[:-1]), (1,) * rank, (0,) * rank)
+        return self.row(layer, shape, (*(step.result,) * rank, shape[-1]), steps=[step], facts={"window": window})
+
+
+class AdaptivePool(Spatial):
+    """PyTorch's adaptive pooling: the output size is given, and the windows follow from it."""
+
+    def __init__(self, mode: str, rank: int) -> None:
+        self.rank = rank
+        self.type_name = f"adaptive{mode}pool{rank}d"
+        self.family = f"adaptive{mode}pool"
+        self.summary = f"{rank}D adaptive {'average' if mode == 'avg' else 'max'} pooling to a given output size"
+        self.options = {
+            "output": Option(REQUIRED, per_axis(1, rank), "output size, one for every axis or one per axis")
+        }
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        if not self.spatial_input(shape, report):
+            return None
+        output = _axes(layer.options["output"], self.rank)
+        facts: dict[str, Any] = {"no_field": True}
+        # Windows of one size exactly when each output size divides its input: then they tile it.
+        if all(is_number(i) and i % o == 0 for i, o in zip(shape[:-1], output, strict=True)):
+            kernel = tuple(i // o for i, o in zip(shape[:-1], output, strict=True))
+            facts = {"window": Window(kernel, kernel, (1,) * self.rank, (0,) * self.rank)}
+        return self.row(layer, shape, (*output, shape[-1]), facts=facts)
+
+
+class ConvTranspose(Spatial):
+    """A transposed convolution: each input position spreads a kernel over the output."""
+
+    family = "convtranspose"
+
+    def __init__(self, rank: int) -> None:
+        self.rank = rank
+        self.type_name = f"convtranspose{rank}d"
+        self.summary = f"{rank}D transposed convolution (upsamples by its stride)"
+        self.options = {
+            "filters": Option(REQUIRED, integer(1), "number of output channels"),
+            "kernel": Option(REQUIRED, per_axis(1, rank), "kernel size, one for every axis or one per axis"),
+            "stride": Option(1, per_axis(1, rank), "stride"),
+            "padding": Option(0, per_axis(0, rank), "outputs removed from each end"),
+            "output_padding": Option(0, per_axis(0, rank), "outputs added after the last one"),
+            "dilation": Option(1, per_axis(1, rank), "spacing between kernel taps"),
+            "groups": Option(1, integer(1), "channel groups; must divide input and output channels"),
+            "bias": Option(True, boolean(), "whether each kernel has a bias"),
+        }
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        if not self.spatial_input(shape, report):
+            return None
+        o, rank = layer.options, self.rank
+        c_in, filters, groups = shape[-1], o["filters"], o["groups"]
+        kernel, stride, padding, extra, dilation = (
+            _axes(o[k], rank) for k in ("kernel", "stride", "padding", "output_padding", "dilation")
+        )
+        if is_number(c_in) and c_in % groups:
+            report("groups", f"expected a divisor of the {c_in} input channels, got {groups}")
+        if filters % groups:
+            report("groups", f"expected a divisor of filters ({filters}), got {groups}")
+        for p_o, st, d in zip(extra, stride, dilation, strict=True):
+            if p_o >= st and p_o >= d:
+                report(
+                    "output_padding",
+                    f"expected less than the stride ({st}) or the dilation ({d}), as PyTorch requires, got {p_o}",
+                )
+                return None
+        entries = [
+            ("convtranspose_output_size", {"I": i, "K": k, "S": st, "P": p, "D": d, "P_o": p_o})
+            for i, k, st, p, d, p_o in zip(shape[:-1], kernel, stride, padding, dilation, extra, strict=True)
+        ]
+        steps, out = per_axis_steps("output_size", "output size", AXES[rank], entries)
+        for axis, size in zip(AXES[rank], out, strict=True):
+            if is_number(size) and size < 1:
+                report("padding", f"expected padding that leaves an output along {axis}, got an output of {size}")
+                return None
+        cvalues = {**dict(zip(KERNEL_SYMBOLS[rank], kernel, strict=True)), "C_in": c_in, "G": groups, "C_out": filters}
+        weights = work("weights", "weights", f"conv{rank}d_weights", **cvalues)
+        steps.append(weights)
+        biases: Size = 0
+        if o["bias"]:
+            steps.append(work("biases", "biases", "conv_biases", C_out=filters))
+            biases = steps[-1].result
+            steps.append(work("params", "parameters", f"conv{rank}d_params", **cvalues))
+        facts = {"no_field": True, "C_in": c_in, "C_out": filters, "G": groups, "bias": o["bias"], "kernel": kernel}
+        return self.row(layer, shape, (*out, filters), steps=steps, facts=facts, weights=weights.result, biases=biases)
+
+
+UPSAMPLE_MODES = {"nearest": (1, 2, 3), "linear": (1,), "bilinear": (2,), "bicubic": (2,), "trilinear": (3,)}
+
+
+class Upsample(LayerKind):
+    type_name = "upsample"
+    family = "upsample"
+    summary = "upsampling by a scale or to a size, any rank; no parameters"
+    options = {
+        "scale": Option(None, sizes(), "scale, one for every axis or one per axis (or give size)"),
+        "size": Option(None, sizes(), "output size, one per axis (or give scale)"),
+        "mode": Option("nearest", choice(tuple(UPSAMPLE_MODES)), "interpolation, as PyTorch names it"),
+    }
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        o, rank = layer.options, len(shape) - 1
+        if rank < 1:
+            report("type", f"expected an input with spatial axes and channels for upsample, got {format_shape(shape)}")
+            return None
+        if (o["scale"] is None) == (o["size"] is None):
+            report("scale", f"expected exactly one of scale and size, got {'both' if o['scale'] else 'neither'}")
+            return None
+        if rank not in UPSAMPLE_MODES[o["mode"]]:
+            ranks = " or ".join(f"{r}D" for r in UPSAMPLE_MODES[o["mode"]])
+            report("mode", f"expected a mode for {rank}D inputs, as PyTorch requires ({o['mode']!r} is for {ranks})")
+            return None
+        key = "scale" if o["scale"] is not None else "size"
+        values = o[key]
+        if isinstance(values, tuple) and len(values) != rank:
+            report(key, f"expected one value or {rank}, one per spatial axis, got {len(values)}")
+            return None
+        values = _axes(values, rank)
+        if key == "size":
+            return self.row(layer, shape, (*values, shape[-1]), facts={"no_field": True})
+        entries = [("upsample_output_size", {"I": i, "S_u": v}) for i, v in zip(shape[:-1], values, strict=True)]
+        steps, out = per_axis_steps("output_size", "output size", AXES[rank], entries)
+        return self.row(layer, shape, (*out, shape[-1]), steps=steps, facts={"no_field": True})
+
+
+class Multiply(Merge):
+    type_name = "multiply"
+    family = "multiply"
+    summary = "elementwise product of the layers named in `from`, an axis of size 1 broadcasting; no parameters"
+
+    def compute_inputs(self, layer: LayerSpec, shapes: list[Shape], report: Report) -> Row | None:
+        output, conditions = self.broadcast(layer, shapes, report)
+        if output is None:
+            return None
+        return self.row(layer, shapes[0], output, conditions=conditions, facts=_broadcast_facts(shapes, output))
+
+
+def _broadcast_facts(shapes: list[Shape], output: Shape) -> dict[str, Any]:
+    """A join that broadcasts one input over the positions of another has no single receptive
+    field per position (broadcasting the channels changes nothing there)."""
+    return {"no_field": True} if any(tuple(s[:-1]) != tuple(output[:-1]) for s in shapes) else {}
+
+
+class Norm(LayerKind):
+    """Layer, group and instance normalization: gamma and beta per channel when affine."""
+
+    def __init__(self, type_name: str, summary: str, options: dict[str, Option], spatial: bool = False) -> None:
+        self.type_name = self.family = type_name
+        self.summary = summary
+        self.options = options
+        self.spatial = spatial
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        o, c = layer.options, shape[-1]
+        if self.spatial and len(shape) < 2:
+            report(
+                "type", f"expected an input with spatial axes and channels for {layer.type}, got {format_shape(shape)}"
+            )
+            return None
+        if "groups" in o and is_number(c) and c % o["groups"]:
+            report("groups", f"expected a divisor of the {c} channels, got {o['groups']}")
+            return None
+        # PyTorch computes statistics only over more than one value: per group, or per channel
+        # over the positions for instance normalization without running statistics
+        values = product(shape[:-1]) * (c // o["groups"] if "groups" in o else 1)
+        if (
+            (self.type_name == "groupnorm" or not o.get("track_running_stats", True))
+            and is_number(values)
+            and values < 2
+        ):
+            where = "group" if "groups" in o else "channel"
+            report("type", f"expected more than one value in each {where} for {layer.type}, as PyTorch requires, got 1")
+            return None
+        steps, figures = norm_steps(c, o.get("affine", True), o.get("track_running_stats", False))
+        return self.row(layer, shape, shape, steps=steps, **figures)
+
+
+class PReLU(LayerKind):
+    type_name = "prelu"
+    family = "activation"
+    summary = "leaky ReLU with learned slopes: one shared (PyTorch's default), or one per channel"
+    options = {"shared": Option(True, boolean(), "one slope for all channels")}
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        if layer.options["shared"]:
+            return self.row(layer, shape, shape, weights=1)
+        step = work("weights", "weights (one slope per channel)", "prelu_weights", C=shape[-1])
+        return self.row(layer, shape, shape, steps=[step], weights=step.result)
+
+
+class Pad(Spatial):
+    """Zero padding and cropping: positions added to, or removed from, both ends of each axis."""
+
+    def __init__(self, kind: str, rank: int) -> None:
+        self.rank, self.kind = rank, kind
+        self.type_name = f"{kind}{rank}d"
+        self.family = kind
+        self.key = "padding" if kind == "zeropad" else "crop"
+        words = "zeros added" if kind == "zeropad" else "positions removed"
+        self.summary = f"{rank}D {'zero padding' if kind == 'zeropad' else 'crop'}: {words} at both ends of each axis"
+        self.options = {
+            self.key: Option(REQUIRED, pairs(rank), f"{words}: one for all, one per axis, or [before, after] per axis")
+        }
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        if not self.spatial_input(shape, report):
+            return None
+        ends = layer.options[self.key]
+        if self.kind == "zeropad":
+            formula, names = "pad_output_size", ("P_b", "P_a")
+        else:
+            formula, names = "crop_output_size", ("V_b", "V_a")
+        entries = [(formula, {"I": i, names[0]: b, names[1]: a}) for i, (b, a) in zip(shape[:-1], ends, strict=True)]
+        steps, out = per_axis_steps("output_size", "output size", AXES[self.rank], entries)
+        for axis, size, i, (b, a) in zip(AXES[self.rank], out, shape[:-1], ends, strict=True):
+            if is_number(size) and size < 1:
+                report(self.key, f"expected a crop that leaves positions along {axis} ({i} - {b} - {a} = {size})")
+                return None
+        sign = 1 if self.kind == "zeropad" else -1  # a crop moves the first position into the input
+        window = Window((1,) * self.rank, (1,) * self.rank, (1,) * self.rank, tuple(sign * b for b, _ in ends))
+        return self.row(layer, shape, (*out, shape[-1]), steps=steps, facts={"window": window})
+
+
 def _axes(value: Any, rank: int) -> tuple[Any, ...]:
     return value if isinstance(value, tuple) else (value,) * rank
 
@@ -416,6 +773,45 @@ for _rank in (1, 2, 3):
 for _mode in ("max", "avg"):
     for _rank in (1, 2, 3):
         register(Pool(_mode, _rank))
+for _mode in ("avg", "max"):
+    register(GlobalPool(_mode))
+    for _rank in (1, 2, 3):
+        register(AdaptivePool(_mode, _rank))
+for _rank in (1, 2, 3):
+    register(ConvTranspose(_rank))
+    register(Pad("zeropad", _rank))
+    register(Pad("crop", _rank))
+register(Upsample())
+register(Multiply())
+register(PReLU())
+register(
+    Norm(
+        "layernorm",
+        "layer normalization over the channel axis (the last one), any rank",
+        {"affine": Option(True, boolean(), "whether it learns a scale and a shift per channel")},
+    )
+)
+register(
+    Norm(
+        "groupnorm",
+        "group normalization: the channels in groups, any rank",
+        {
+            "groups": Option(REQUIRED, integer(1), "number of groups; must divide the channels"),
+            "affine": Option(True, boolean(), "whether it learns a scale and a shift per channel"),
+        },
+    )
+)
+register(
+    Norm(
+        "instancenorm",
+        "instance normalization: each channel over the spatial axes, any spatial rank",
+        {
+            "affine": Option(False, boolean(), "whether it learns a scale and a shift per channel"),
+            "track_running_stats": Option(False, boolean(), "whether it keeps a running mean and variance"),
+        },
+        spatial=True,
+    )
+)
 register(BatchNorm())
 register(Dense())
 register(Add())
@@ -440,6 +836,7 @@ register(
             "k": Option(1.0, number(), "additive constant"),
         },
         family="lrn",
+        spatial=True,
     )
 )
 for _name, _words in {
@@ -453,6 +850,9 @@ for _name, _words in {
     "sigmoid": "logistic sigmoid",
     "tanh": "hyperbolic tangent",
     "softmax": "softmax over the last axis",
+    "hardswish": "hard swish",
+    "hardsigmoid": "hard sigmoid",
+    "mish": "mish",
 }.items():
     options = {"negative_slope": Option(0.01, number(), "slope for negative inputs")} if _name == "leaky_relu" else {}
     register(ShapeKeeping(_name, f"{_words}; no parameters", options))

@@ -140,3 +140,85 @@ def text() -> Validator:
         return node.value
 
     return Validator(check, "a non-empty string", {"type": "string", "minLength": 1})
+
+
+def choice(words: tuple[str, ...]) -> Validator:
+    """One of a few words, such as an upsampling mode."""
+    expected = "one of " + ", ".join(repr(w) for w in words)
+
+    def check(node: YNode) -> str:
+        if not (isinstance(node, YScalar) and isinstance(node.value, str) and node.value in words):
+            raise _fail(expected, node)
+        return node.value
+
+    return Validator(check, expected, {"enum": list(words)})
+
+
+def pairs(rank: int) -> Validator:
+    """Zeros (or positions) at both ends of each spatial axis: one non-negative integer for every
+    end, ``rank`` of them (one per axis, both ends), or ``rank`` pairs ``[before, after]``.
+    Returns a tuple of (before, after) per axis."""
+    noun = "non-negative integer"
+    expected = f"a {noun}, a list of {rank} {noun}s, or a list of {rank} [before, after] pairs"
+
+    def one(item: YNode) -> int:
+        if not _is_int(item) or item.value < 0:  # type: ignore[attr-defined]
+            raise _fail(expected, item)
+        return item.value  # type: ignore[attr-defined]
+
+    def check(node: YNode) -> tuple[tuple[int, int], ...]:
+        if _is_int(node):
+            value = one(node)
+            return ((value, value),) * rank
+        if not isinstance(node, YSeq) or len(node.items) != rank:
+            raise _fail(expected, node)
+        out = []
+        for item in node.items:
+            if isinstance(item, YSeq):
+                if len(item.items) != 2:
+                    raise OptionError(f"expected a [before, after] pair, got {describe(item)}")
+                out.append((one(item.items[0]), one(item.items[1])))
+            else:
+                value = one(item)
+                out.append((value, value))
+        return tuple(out)
+
+    pair = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2}
+    schema = {
+        "anyOf": [
+            {"type": "integer", "minimum": 0},
+            {
+                "type": "array",
+                "items": {"anyOf": [{"type": "integer", "minimum": 0}, pair]},
+                "minItems": rank,
+                "maxItems": rank,
+            },
+        ]
+    }
+    return Validator(check, expected, schema)
+
+
+def sizes() -> Validator:
+    """A positive integer, or a list of them whose length the layer checks against its input's
+    spatial axes (upsampling accepts any rank). Returns an int or a tuple."""
+    expected = "a positive integer or a list of positive integers, one per spatial axis"
+
+    def check(node: YNode) -> int | tuple[int, ...]:
+        if _is_int(node) and node.value >= 1:  # type: ignore[attr-defined]
+            return node.value  # type: ignore[attr-defined]
+        if isinstance(node, YSeq) and node.items:
+            values = []
+            for item in node.items:
+                if not _is_int(item) or item.value < 1:  # type: ignore[attr-defined]
+                    raise _fail(expected, node)
+                values.append(item.value)  # type: ignore[attr-defined]
+            return tuple(values)
+        raise _fail(expected, node)
+
+    schema = {
+        "anyOf": [
+            {"type": "integer", "minimum": 1},
+            {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 3},
+        ]
+    }
+    return Validator(check, expected, schema)

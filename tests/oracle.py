@@ -30,7 +30,69 @@ _ACTIVATIONS = {
     "sigmoid": lambda o: nn.Sigmoid(),
     "tanh": lambda o: nn.Tanh(),
     "softmax": lambda o: nn.Softmax(dim=1),
+    "hardswish": lambda o: nn.Hardswish(),
+    "hardsigmoid": lambda o: nn.Hardsigmoid(),
+    "mish": lambda o: nn.Mish(),
+    "prelu": lambda o: nn.PReLU(),  # a per-channel PReLU is built from the tensor, below
 }
+
+
+class KerasSame(nn.Module):
+    """TensorFlow's and Keras' 'same' with a stride: F.pad, the smaller half before, then the
+    convolution without padding. The padding is worked out here from the live tensor, by the rule
+    TensorFlow documents: total = max((ceil(I/S) - 1) * S + D * (K - 1) + 1 - I, 0)."""
+
+    def __init__(self, conv: nn.Module, kernel: tuple, stride: tuple, dilation: tuple) -> None:
+        super().__init__()
+        self.conv, self.kernel, self.stride, self.dilation = conv, kernel, stride, dilation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pads: list[int] = []
+        for size, k, s, d in zip(x.shape[2:], self.kernel, self.stride, self.dilation, strict=True):
+            outputs = -(-size // s)
+            total = max((outputs - 1) * s + d * (k - 1) + 1 - size, 0)
+            pads = [total // 2, total - total // 2, *pads]  # F.pad lists the last axis first
+        return self.conv(torch.nn.functional.pad(x, pads))
+
+
+class ChannelsLast(nn.Module):
+    """A module that works on the last axis (nn.Linear, nn.LayerNorm) applied to the channels of a
+    channels-first tensor, as the standard model's forward moves them."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(x.movedim(1, -1)).movedim(-1, 1) if x.dim() > 2 else self.inner(x)
+
+
+class Crop(nn.Module):
+    """Slicing in forward: ``crop`` is (before, after) per spatial axis."""
+
+    def __init__(self, crop: tuple) -> None:
+        super().__init__()
+        self.crop = crop
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        index = [slice(None), slice(None)]
+        for size, (before, after) in zip(x.shape[2:], self.crop, strict=True):
+            if before + after >= size:
+                raise RuntimeError(f"a crop of {before} + {after} leaves nothing of {size}")
+            index.append(slice(before, size - after))
+        return x[tuple(index)]
+
+
+class GlobalPool(nn.Module):
+    """nn.AdaptiveAvgPool/MaxPool to 1, then torch.flatten(x, 1) unless the axes are kept."""
+
+    def __init__(self, pool: nn.Module, keepdims: bool) -> None:
+        super().__init__()
+        self.pool, self.keepdims = pool, keepdims
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.pool(x)
+        return y if self.keepdims else torch.flatten(y, 1)
 
 
 def _per_axis(value: Any, rank: int) -> Any:
@@ -42,9 +104,41 @@ def module_for(layer: LayerSpec, x: torch.Tensor) -> nn.Module | None:
     batched) tensor it receives (the first one, for a layer that joins several); None for the
     layers the model's ``forward`` does itself (add, concat)."""
     o, kind = layer.options, layer.type
-    if kind in ("add", "concat"):
+    if kind in ("add", "concat", "multiply"):
         return None
     channels = x.shape[1]
+    if kind.startswith("convtranspose"):
+        rank = int(kind[-2])
+        cls = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}[rank]
+        return cls(
+            channels,
+            o["filters"],
+            _per_axis(o["kernel"], rank),
+            stride=_per_axis(o["stride"], rank),
+            padding=_per_axis(o["padding"], rank),
+            output_padding=_per_axis(o["output_padding"], rank),
+            groups=o["groups"],
+            bias=o["bias"],
+            dilation=_per_axis(o["dilation"], rank),
+        )
+    if (
+        kind.startswith("conv")
+        and o["padding"] == "same"
+        and _per_axis(o["stride"], int(kind[4])) != (1,) * int(kind[4])
+    ):
+        rank = int(kind[4])
+        conv = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[rank](
+            channels,
+            o["filters"],
+            _per_axis(o["kernel"], rank),
+            stride=_per_axis(o["stride"], rank),
+            dilation=_per_axis(o["dilation"], rank),
+            groups=o["groups"],
+            bias=o["bias"],
+        )
+        return KerasSame(
+            conv, _per_axis(o["kernel"], rank), _per_axis(o["stride"], rank), _per_axis(o["dilation"], rank)
+        )
     if kind.startswith("conv"):
         rank = int(kind[4])
         cls = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[rank]
@@ -59,6 +153,45 @@ def module_for(layer: LayerSpec, x: torch.Tensor) -> nn.Module | None:
             groups=o["groups"],
             bias=o["bias"],
         )
+    if kind.startswith("global"):
+        rank = x.dim() - 2
+        if rank < 1:
+            raise ValueError("a global pool needs spatial axes")
+        pools = {"avg": (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)}
+        pools["max"] = (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)
+        return GlobalPool(pools[kind[6:9]][rank - 1](1), o["keepdims"])
+    if kind.startswith("adaptive"):
+        rank = int(kind[-2])
+        cls = {
+            "avg": {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d, 3: nn.AdaptiveAvgPool3d},
+            "max": {1: nn.AdaptiveMaxPool1d, 2: nn.AdaptiveMaxPool2d, 3: nn.AdaptiveMaxPool3d},
+        }[kind[8:11]][rank]
+        return cls(_per_axis(o["output"], rank))
+    if kind.startswith("zeropad"):
+        rank = int(kind[-2])
+        pads = [p for before, after in reversed(o["padding"]) for p in (before, after)]
+        return {1: nn.ZeroPad1d, 2: nn.ZeroPad2d, 3: nn.ZeroPad3d}[rank](tuple(pads))
+    if kind.startswith("crop"):
+        return Crop(o["crop"])
+    if kind == "upsample":
+        if o["size"] is not None:
+            return nn.Upsample(size=o["size"], mode=o["mode"])
+        scale = o["scale"]
+        return nn.Upsample(
+            scale_factor=tuple(float(v) for v in scale) if isinstance(scale, tuple) else float(scale), mode=o["mode"]
+        )
+    if kind == "layernorm":
+        return ChannelsLast(nn.LayerNorm(channels, elementwise_affine=o["affine"]))
+    if kind == "groupnorm":
+        return nn.GroupNorm(o["groups"], channels, affine=o["affine"])
+    if kind == "instancenorm":
+        rank = x.dim() - 2
+        if rank < 1:  # PyTorch would read (N, C) as one unbatched example of C channels
+            raise RuntimeError("instance normalization needs spatial axes beside the batch")
+        cls = {1: nn.InstanceNorm1d, 2: nn.InstanceNorm2d, 3: nn.InstanceNorm3d}[rank]
+        return cls(channels, affine=o["affine"], track_running_stats=o["track_running_stats"]).eval()
+    if kind == "prelu" and not o["shared"]:
+        return nn.PReLU(num_parameters=channels)
     if "pool" in kind:
         rank = int(kind[-2])
         cls = {
@@ -70,7 +203,9 @@ def module_for(layer: LayerSpec, x: torch.Tensor) -> nn.Module | None:
         return cls(pool, stride=stride, padding=_per_axis(o["padding"], rank), ceil_mode=o["ceil_mode"])
     if kind == "batchnorm":
         cls = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}[x.dim()]
-        return cls(channels).eval()
+        return cls(channels, affine=o["affine"], track_running_stats=o["track_running_stats"]).eval()
+    if kind == "dense" and not o["flatten"] and x.dim() > 2:
+        return ChannelsLast(nn.Linear(channels, o["units"], bias=o["bias"]))
     if kind == "dense":
         return nn.Linear(x[0].numel(), o["units"], bias=o["bias"])
     if kind == "flatten":
@@ -87,16 +222,21 @@ def module_for(layer: LayerSpec, x: torch.Tensor) -> nn.Module | None:
 def apply(layer: LayerSpec, module: nn.Module | None, xs: list[torch.Tensor]) -> torch.Tensor:
     """One layer's step of the standard model's ``forward``: ``out + x`` for add, ``torch.cat`` on the
     channels for concat, ``torch.flatten(x, 1)`` before a dense layer on a multi-axis input."""
-    if layer.type == "add":
+    rank = layer.type[-2] if layer.type.endswith("d") and layer.type[-2].isdigit() else None
+    if rank is not None and xs[0].dim() != int(rank) + 2:
+        # PyTorch would read a tensor without its spatial axes as an unbatched example; the
+        # standard model always has its batch axis, so that is not the file's network
+        raise RuntimeError(f"{layer.type} needs {int(rank) + 2} axes with the batch, got {xs[0].dim()}")
+    if layer.type in ("add", "multiply"):
         out = xs[0]
         for x in xs[1:]:
-            if x.shape != out.shape:  # the engine joins equal shapes only; `+` would broadcast
-                raise RuntimeError(f"add of shapes {tuple(out.shape)} and {tuple(x.shape)}")
-            out = out + x
+            if x.dim() != out.dim():  # `+` would also broadcast over a missing axis; files join equal ranks
+                raise RuntimeError(f"{layer.type} of ranks {out.dim()} and {x.dim()}")
+            out = out + x if layer.type == "add" else out * x
         return out
     if layer.type == "concat":
         return torch.cat(xs, dim=1)
-    if layer.type == "dense" and xs[0].dim() > 2:
+    if layer.type == "dense" and xs[0].dim() > 2 and layer.options["flatten"]:
         return module(torch.flatten(xs[0], 1))
     return module(xs[0])
 
@@ -155,6 +295,8 @@ def run(architecture: Architecture) -> list[TorchRow]:
                     module.eval()
                 with counter:
                     x = outputs[layer.name] = apply(layer, module, xs)
+                if x.numel() == 0:  # a transposed convolution gives an empty tensor where a convolution raises
+                    raise RuntimeError(f"an empty output {tuple(x.shape)}")
             except (RuntimeError, ValueError) as exc:
                 raise TorchLayerError(layer.index, layer.name, exc) from exc
             module = module or nn.Identity()
@@ -252,11 +394,26 @@ def _axis_module(layer: LayerSpec, axis: int, rank: int) -> nn.Module | None:
         ).double()
         nn.init.ones_(conv.weight)
         return conv
+    if kind.startswith("zeropad"):
+        return nn.ConstantPad1d(o["padding"][axis], 0.0)
+    if kind.startswith("crop"):
+        return Crop((o["crop"][axis],))
+    if kind == "dense":  # flatten: false keeps the positions: a 1-wide window
+        return nn.Identity()
     if "pool" in kind:
         window = pick(o["pool"])
         stride = window if o["stride"] is None else pick(o["stride"])
         return nn.AvgPool1d(window, stride=stride, padding=pick(o["padding"]), ceil_mode=o["ceil_mode"])
     return nn.Identity()
+
+
+NO_FIELD = ("convtranspose", "upsample")
+"""Layers after which one (size, jump, offset) does not describe every position: what an output
+sees repeats with the stride instead of moving with it. The engine reports null for them."""
+INPUT_SIZED = ("global", "adaptive")
+"""Layers whose window follows the input's size: measured on a larger input they would see more,
+so from the first of them on the fields are not measured here (unit tests derive them by hand)."""
+UNMEASURED = "not measured"
 
 
 def receptive_fields(architecture: Architecture) -> list[tuple[tuple[int, ...], ...] | None]:
@@ -272,33 +429,49 @@ def receptive_fields(architecture: Architecture) -> list[tuple[tuple[int, ...], 
     rank = len(architecture.input) - 1
     if rank < 1:
         return [None] * len(architecture.layers)
-    spatial: list[bool] = []
-    per_axis: list[list[tuple[int, int, int]]] = [[] for _ in range(rank)]
+    per_axis_raw: list[list] = []
+    joins = _broadcasting(architecture)
     for axis in range(rank):
         size = 32
         while True:  # near a border a position may see padding only; far from it the field is steady
-            measured = _measure_axis(architecture, axis, rank, size)
-            if measured is not None and measured == _measure_axis(architecture, axis, rank, 2 * size):
+            measured = _measure_axis(architecture, axis, rank, size, joins)
+            if measured is not None and measured == _measure_axis(architecture, axis, rank, 2 * size, joins):
                 break
             size *= 2
             assert size <= 1 << 16, f"{architecture.name}: no field fits an input of {size}"
-        per_axis[axis] = [m for m in measured if m is not None]
-        if axis == 0:
-            spatial = [m is not None for m in measured]
+        per_axis_raw.append(measured)
     out: list[tuple[tuple[int, ...], ...] | None] = []
-    count = 0
-    for is_spatial in spatial:
-        if not is_spatial:
+    for per_layer in zip(*per_axis_raw, strict=True):  # a layer's measurement along every axis
+        if any(m is UNMEASURED for m in per_layer):
+            out.append(UNMEASURED)  # type: ignore[arg-type]
+        elif any(m is None for m in per_layer):
             out.append(None)
-            continue
-        fields = [per_axis[a][count] for a in range(rank)]
-        out.append(tuple(tuple(f[i] for f in fields) for i in range(3)))
-        count += 1
+        else:
+            out.append(tuple(tuple(m[i] for m in per_layer) for i in range(3)))
+    return out
+
+
+def _strided_same(layer: LayerSpec) -> bool:
+    """TensorFlow's 'same' with a stride: its padding, so its offset, follows the input's size."""
+    stride = layer.options.get("stride")
+    return layer.options.get("padding") == "same" and stride not in (1, None) and set(_per_axis(stride, 3)) != {1}
+
+
+def _broadcasting(architecture: Architecture) -> set[str]:
+    """The joins whose inputs differ along a spatial axis in the real model, at the file's own input."""
+    shapes = {"input": tuple(architecture.input)}
+    previous = shapes["input"]
+    out = set()
+    for layer, row in zip(architecture.layers, run(architecture), strict=True):
+        inputs = [shapes[n] for n in layer.sources] if layer.sources else [previous]
+        if layer.type in ("add", "multiply") and len({tuple(s[:-1]) for s in inputs}) > 1:
+            out.add(layer.name)
+        shapes[layer.name] = previous = row.output
     return out
 
 
 def _measure_axis(
-    architecture: Architecture, axis: int, rank: int, size: int
+    architecture: Architecture, axis: int, rank: int, size: int, broadcasting: set[str] = frozenset()
 ) -> list[tuple[int, int, int] | None] | None:
     """(size, jump, offset) of every layer along one axis for an input of ``size``, or None when
     some field reaches an end of the input (a larger input is needed)."""
@@ -308,11 +481,20 @@ def _measure_axis(
     measured: list[tuple[int, int, int] | None] = []
     for layer in architecture.layers:
         xs = [outputs[n] for n in layer.sources] if layer.sources else [previous]
-        if any(t is None for t in xs) or layer.type in ("dense", "flatten"):
+        if any(t is UNMEASURED for t in xs) or layer.type.startswith(INPUT_SIZED) or _strided_same(layer):
+            outputs[layer.name] = previous = UNMEASURED  # type: ignore[assignment]
+            measured.append(UNMEASURED)  # type: ignore[arg-type]
+            continue
+        flattening = layer.type == "flatten" or (layer.type == "dense" and layer.options["flatten"])
+        if any(t is None for t in xs) or flattening or layer.type.startswith(NO_FIELD):
             outputs[layer.name] = previous = None
             measured.append(None)
             continue
-        if layer.type in ("add", "concat"):  # one channel each: the join sees what any input sees
+        if layer.type in ("add", "concat", "multiply"):  # one channel each: the join sees what any input sees
+            if layer.name in broadcasting:  # one input spans every position: no one field
+                outputs[layer.name] = previous = None
+                measured.append(None)
+                continue
             length = min(t.shape[-1] for t in xs)
             y = sum(t[..., :length] for t in xs)
         else:

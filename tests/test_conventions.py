@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - depends on the machine
 pytestmark = pytest.mark.oracle
 FILES = sorted(ARCHITECTURES.glob("*.y*ml"))
 EXAMPLES = max(1, int(os.environ.get("CNNMACROS_ORACLE_EXAMPLES", "1000")) // 10)
+NEW_TYPES = False  # the layer types of the layer-types issue: their conventions come next
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +62,7 @@ def agree(architecture: Architecture, convention: str, label: str) -> None:
         if path is None:  # add and concat are the forward's own: no tool reports them
             assert row.macs == 0, f"{label} {row.name} under {convention}: {row.macs} for a functional step"
             continue
-        theirs = count.per_layer.get(path, 0)
+        theirs = count.of(path)
         assert row.macs == theirs, f"{label} {row.name} under {convention}: engine {row.macs}, tool {theirs}"
     oracle.REPORT[f"{convention} comparisons"] += 1
 
@@ -84,7 +85,7 @@ def test_bytes_are_torchinfos(path: Path) -> None:
 def test_random_networks_under_each_convention(data: st.DataObject) -> None:
     from .test_oracle import _yaml, network
 
-    net = data.draw(network(rank=data.draw(st.integers(1, 3)), max_layers=4))
+    net = data.draw(network(rank=data.draw(st.integers(1, 3)), max_layers=4, new_types=NEW_TYPES))
     try:
         architecture = validate("random.yaml", load("random.yaml", _yaml(net)))
         compute(architecture)

@@ -56,9 +56,14 @@ def test_conv_same_valid_groups_and_no_bias() -> None:
 
 
 def test_conv_problems() -> None:
-    assert problems("[9, 9, 3]", "type: conv2d, filters: 4, kernel: 3, stride: 2, padding: same") == [
-        "t.yaml:4: layers[0] (l0) padding: expected stride 1 with 'same' padding (PyTorch's rule), got stride 2"
-    ]
+    # 'same' with a stride, as TensorFlow and Keras do it: ceil(9/2) = 5 outputs; total padding
+    # max((5 - 1) x 2 + 3 - 9, 0) = 2, of which the smaller half, 1, goes before the input.
+    (row,) = rows("[9, 10, 3]", "type: conv2d, filters: 4, kernel: 3, stride: 2, padding: same")
+    assert row.output == (5, 5, 4)
+    assert [row.step(k).result for k in ("padding_total_H", "padding_before_H")] == [2, 1]
+    # along W: ceil(10/2) = 5, max(4 x 2 + 3 - 10, 0) = 1, so 0 before and the 1 after
+    assert [row.step(k).result for k in ("padding_total_W", "padding_before_W")] == [1, 0]
+    assert row.receptive_field.offset == (-1, 0)
     assert problems("[9, 9, 6]", "type: conv2d, filters: 5, kernel: 3, groups: 3") == [
         "t.yaml:4: layers[0] (l0) groups: expected a divisor of filters (5), got 3"
     ]
@@ -81,10 +86,11 @@ def test_pools() -> None:
         "t.yaml:4: layers[0] (l0) pool: expected a window no larger than the unpadded input along D (1), "
         "as PyTorch's 3D average pooling requires, got 2"
     ]
-    assert problems("[H, 1]", "type: maxpool1d, pool: 2, ceil_mode: true") == [
-        "t.yaml:4: layers[0] (l0) ceil_mode: expected false with a symbolic input size (the ceil-mode rule compares "
-        "sizes, and H is not a number), got true"
-    ]
+    # A symbolic size in ceil mode gives the rule as a formula of H. By hand, window 3, stride 2:
+    # H = 5: ceil(2/2) + 1 = 2, last window at 2 < 5; H = 6: ceil(3/2) + 1 = 3; H = 7: ceil(4/2) + 1 = 3.
+    (row,) = rows("[H, 1]", "type: maxpool1d, pool: 3, stride: 2, ceil_mode: true")
+    h = sorted(row.output[0].free_symbols, key=str)[0]
+    assert [int(row.output[0].subs(h, n)) for n in (5, 6, 7)] == [2, 3, 3]
 
 
 def test_batchnorm_any_rank() -> None:
@@ -124,7 +130,26 @@ def test_add_joins_equal_shapes() -> None:
     assert add.output == (8, 8, 4) and add.params == 0 and add.sources == ("l0", "input")
     assert rows_[2].input == (8, 8, 4)  # the layer after an add reads the add
     assert problems("[8, 8, 4]", "type: conv2d, filters: 4, kernel: 3", "type: add, from: [l0, input]") == [
-        "t.yaml:5: layers[1] (l1) from: expected inputs of one shape, got 6x6x4 (l0) and 8x8x4 (input)"
+        "t.yaml:5: layers[1] (l1) from: expected inputs whose sizes are equal or 1 along each axis, "
+        "got 6x6x4 (l0) and 8x8x4 (input)"
+    ]
+
+
+def test_joins_broadcast_an_axis_of_size_1() -> None:
+    # squeeze-excitation: [8, 8, 4] times the [1, 1, 4] of a global pool that keeps its axes
+    _, _, scale = rows(
+        "[8, 8, 4]",
+        "type: globalavgpool, keepdims: true",
+        "type: conv2d, filters: 4, kernel: 1",
+        "type: multiply, from: [input, l1]",
+    )
+    assert scale.output == (8, 8, 4) and scale.params == 0
+    assert scale.receptive_field is None  # one input is the same for every position: no single field
+    (_, add) = rows("[1, 6, 3]", "type: maxpool2d, pool: 1, from: input", "type: add, from: [l0, input]")
+    assert add.output == (1, 6, 3)
+    assert problems("[4, 2]", "type: conv1d, filters: 3, kernel: 1", "type: multiply, from: [l0, input]") == [
+        "t.yaml:5: layers[1] (l1) from: expected inputs whose sizes are equal or 1 along each axis, "
+        "got 4x3 (l0) and 4x2 (input)"
     ]
 
 

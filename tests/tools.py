@@ -23,6 +23,13 @@ from . import oracle
 class Count:
     total: int
     per_layer: dict[str, int]  # module path -> the tool's count for that module
+    aggregated: bool = False  # whether a module's entry already holds its submodules' counts
+
+    def of(self, path: str) -> int:
+        """The tool's count for the layer at ``path``, submodules (a wrapper's conv) included."""
+        if self.aggregated:
+            return self.per_layer.get(path, 0)
+        return sum(v for k, v in self.per_layer.items() if k == path or k.startswith(path + "."))
 
 
 def _paths(model: oracle.Standard) -> dict[int, str]:
@@ -53,7 +60,7 @@ def fvcore_count(architecture: Architecture) -> Count:
     logging.getLogger("fvcore").setLevel(logging.ERROR)
     analysis = FlopCountAnalysis(oracle.model(architecture), (oracle.zeros(architecture),))
     analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings("none")
-    return Count(int(analysis.total()), {k: int(v) for k, v in analysis.by_module().items() if k})
+    return Count(int(analysis.total()), {k: int(v) for k, v in analysis.by_module().items() if k}, aggregated=True)
 
 
 def ptflops_count(architecture: Architecture) -> Count:
@@ -117,7 +124,7 @@ def thop_count(architecture: Architecture) -> Count:
         macs, _params, info = thop.profile(
             oracle.model(architecture), inputs=(oracle.zeros(architecture),), verbose=False, ret_layer_info=True
         )
-    return Count(int(macs), layers(info))
+    return Count(int(macs), layers(info), aggregated=True)
 
 
 TOOLS = {"torchinfo": torchinfo_count, "fvcore": fvcore_count, "ptflops": ptflops_count, "thop": thop_count}
