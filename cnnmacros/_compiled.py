@@ -145,12 +145,36 @@ def convtranspose1d_macs(C_in, I_w, C_out, G, K_w):
     return (C_in*C_out*I_w*K_w) // (G)
 
 
+def convtranspose1d_macs_bias(C_in, I_w, C_out, G, K_w, O_w):
+    return (C_out*(C_in*I_w*K_w + G*O_w)) // (G)
+
+
+def convtranspose1d_macs_output_grid(C_out, O_w, C_in, G, K_w):
+    return (C_in*C_out*K_w*O_w) // (G)
+
+
 def convtranspose2d_macs(C_in, I_h, I_w, C_out, G, K_h, K_w):
     return (C_in*C_out*I_h*I_w*K_h*K_w) // (G)
 
 
+def convtranspose2d_macs_bias(C_in, I_h, I_w, C_out, G, K_h, K_w, O_h, O_w):
+    return (C_out*(C_in*I_h*I_w*K_h*K_w + G*O_h*O_w)) // (G)
+
+
+def convtranspose2d_macs_output_grid(C_out, O_h, O_w, C_in, G, K_h, K_w):
+    return (C_in*C_out*K_h*K_w*O_h*O_w) // (G)
+
+
 def convtranspose3d_macs(C_in, I_d, I_h, I_w, C_out, G, K_d, K_h, K_w):
     return (C_in*C_out*I_d*I_h*I_w*K_d*K_h*K_w) // (G)
+
+
+def convtranspose3d_macs_bias(C_in, I_d, I_h, I_w, C_out, G, K_d, K_h, K_w, O_d, O_h, O_w):
+    return (C_out*(C_in*I_d*I_h*I_w*K_d*K_h*K_w + G*O_d*O_h*O_w)) // (G)
+
+
+def convtranspose3d_macs_output_grid(C_out, O_d, O_h, O_w, C_in, G, K_d, K_h, K_w):
+    return (C_in*C_out*K_d*K_h*K_w*O_d*O_h*O_w) // (G)
 
 
 def convtranspose_output_size(I, K, S, P, D, P_o):
@@ -179,6 +203,10 @@ def dense_macs_bias(N_in, N_out):
 
 def dense_macs_positions(Q, N_in, N_out):
     return N_in*N_out*Q
+
+
+def dense_macs_positions_bias(Q, N_in, N_out):
+    return N_out*Q*(N_in + 1)
 
 
 def dense_params(N_in, N_out):
@@ -233,8 +261,52 @@ def lrn_macs_ptflops(A_in, C, K):
     return (A_in*(4*C + K - 1)) // (C)
 
 
+def macs_bicubic_thop(A):
+    return 259*A
+
+
+def macs_eleven_per_output(A):
+    return 11*A
+
+
+def macs_five_per_input(A_in):
+    return 5*A_in
+
+
+def macs_five_per_output(A):
+    return 5*A
+
+
 def macs_four_per_input(A_in):
     return 4*A_in
+
+
+def macs_four_per_output(A):
+    return 4*A
+
+
+def macs_input_plus_channels(A_in, C):
+    return A_in + C
+
+
+def macs_input_plus_output(A_in, A):
+    return A + A_in
+
+
+def macs_of_parameters(N_p):
+    return N_p
+
+
+def macs_params_at_outputs1d(N_p, O_w):
+    return N_p*O_w
+
+
+def macs_params_at_outputs2d(N_p, O_h, O_w):
+    return N_p*O_h*O_w
+
+
+def macs_params_at_outputs3d(N_p, O_d, O_h, O_w):
+    return N_p*O_d*O_h*O_w
 
 
 def macs_per_input(A_in):
@@ -247,6 +319,10 @@ def macs_per_output(A):
 
 def macs_twice_per_input(A_in):
     return 2*A_in
+
+
+def macs_twice_per_output(A):
+    return 2*A
 
 
 def norm_affine_params(C):

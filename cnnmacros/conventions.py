@@ -122,15 +122,110 @@ def dense_macs_bias(ctx: Context) -> tuple[Size, list[Step]]:
 
 
 def _per_element(formula: str, label: str) -> MacsRule:
-    """A rule that counts the elements of the layer's input (``A_in``) or output (``A``)."""
+    """A rule that counts the elements of the layer's input (``A_in``), its output (``A``) or its
+    channels (``C``), as its formula names them."""
+    from cnnmacros.formulas import formula as get
+
+    names = [a.name for a in get(formula).args]
 
     def rule(ctx: Context) -> tuple[Size, list[Step]]:
-        shape = ctx.row.output if formula == "macs_per_output" else ctx.row.input
-        values = {"A": product(shape)} if formula == "macs_per_output" else {"A_in": product(shape)}
-        step = work("macs", label, formula, **values)
+        given = {"A_in": product(ctx.row.input), "A": product(ctx.row.output), "C": ctx.row.input[-1]}
+        step = work("macs", label, formula, **{n: given[n] for n in names})
         return step.result, [step]
 
     return uses(formula, words=label)(rule)
+
+
+def pick(words: str, chooser: Callable[[Context], MacsRule | None], *rules: MacsRule) -> MacsRule:
+    """A rule that depends on the layer's options (affine, running statistics, mode, rank):
+    ``chooser`` names the rule, or None for 0; ``rules`` are those it may name, for the page."""
+
+    def rule(ctx: Context) -> tuple[Size, list[Step]]:
+        chosen = chooser(ctx)
+        return chosen(ctx) if chosen is not None else (0, [])
+
+    formulas = tuple(f for r in rules for f in r.formulas)  # type: ignore[attr-defined]
+    return uses(*formulas, words=words)(rule)
+
+
+@uses("macs_of_parameters", words="its parameters, once per example")
+def parameters_once(ctx: Context) -> tuple[Size, list[Step]]:
+    """torchinfo: a layer that is not a convolution counts its parameters."""
+    params = ctx.row.figures.get("weights", 0) + ctx.row.figures.get("biases", 0)
+    if params == 0:
+        return 0, []
+    step = work("macs", "multiply-accumulates, one per parameter", "macs_of_parameters", N_p=params)
+    return step.result, [step]
+
+
+@uses(
+    "macs_params_at_outputs1d",
+    "macs_params_at_outputs2d",
+    "macs_params_at_outputs3d",
+    words="every parameter, bias included, at every output position, as for a convolution",
+)
+def parameters_at_outputs(ctx: Context) -> tuple[Size, list[Step]]:
+    params = ctx.row.figures["weights"] + ctx.row.figures.get("biases", 0)
+    rank = len(ctx.row.output) - 1
+    label = "multiply-accumulates, parameters at each output"
+    step = work("macs", label, f"macs_params_at_outputs{rank}d", N_p=params, **_outputs(ctx))
+    return step.result, [step]
+
+
+def _transpose_values(ctx: Context, with_inputs: bool = True, with_outputs: bool = False) -> dict[str, Size]:
+    facts, rank = ctx.row.facts, len(ctx.row.input) - 1
+    names = {1: ("I_w",), 2: ("I_h", "I_w"), 3: ("I_d", "I_h", "I_w")}[rank]
+    kernel = dict(zip({1: ("K_w",), 2: ("K_h", "K_w"), 3: ("K_d", "K_h", "K_w")}[rank], facts["kernel"], strict=True))
+    values = {"C_in": facts["C_in"], "C_out": facts["C_out"], "G": facts["G"], **kernel}
+    if with_inputs:
+        values.update(zip(names, ctx.row.input[:-1], strict=True))
+    if with_outputs:
+        values.update(_outputs(ctx))
+    return values
+
+
+@uses(
+    "convtranspose1d_macs_output_grid",
+    "convtranspose2d_macs_output_grid",
+    "convtranspose3d_macs_output_grid",
+    words="as if it were a convolution producing its output, no bias",
+)
+def convtranspose_output_grid(ctx: Context) -> tuple[Size, list[Step]]:
+    rank = len(ctx.row.input) - 1
+    values = _transpose_values(ctx, with_inputs=False, with_outputs=True)
+    step = work("macs", "multiply-accumulates on the output grid", f"convtranspose{rank}d_macs_output_grid", **values)
+    return step.result, [step]
+
+
+@uses(
+    "convtranspose1d_macs_bias",
+    "convtranspose2d_macs_bias",
+    "convtranspose3d_macs_bias",
+    words="ours, plus one per output value for the bias",
+)
+def convtranspose_macs_bias(ctx: Context) -> tuple[Size, list[Step]]:
+    if not ctx.row.facts["bias"]:
+        return convtranspose_macs(ctx)
+    rank = len(ctx.row.input) - 1
+    values = _transpose_values(ctx, with_outputs=True)
+    step = work("macs", "multiply-accumulates, bias counted", f"convtranspose{rank}d_macs_bias", **values)
+    return step.result, [step]
+
+
+@uses(
+    "dense_macs_bias",
+    "dense_macs_positions_bias",
+    words="one per weight and one per unit for the bias, at every position",
+)
+def dense_macs_bias_positions(ctx: Context) -> tuple[Size, list[Step]]:
+    facts = ctx.row.facts
+    if "positions" not in facts:
+        return dense_macs_bias(ctx)
+    if not facts["bias"]:
+        return dense_macs(ctx)
+    values = {"Q": facts["positions"], "N_in": facts["N_in"], "N_out": facts["N_out"]}
+    step = work("macs", "multiply-accumulates at every position, bias counted", "dense_macs_positions_bias", **values)
+    return step.result, [step]
 
 
 @uses("batchnorm_macs_params", words="its gamma and beta, once")
@@ -202,6 +297,16 @@ FAMILY_WORDS = {
     "maxpool": "max pooling",
     "avgpool": "average pooling",
     "lrn": "local response normalization",
+    "convtranspose": "transposed convolution",
+    "layernorm": "layer normalization",
+    "groupnorm": "group normalization",
+    "instancenorm": "instance normalization",
+    "globalavgpool": "global average pooling",
+    "globalmaxpool": "global max pooling",
+    "adaptiveavgpool": "adaptive average pooling",
+    "adaptivemaxpool": "adaptive max pooling",
+    "upsample": "upsampling",
+    "prelu": "PReLU",
     "leaky_relu": "leaky ReLU",
     "relu": "ReLU",
     "relu6": "ReLU6",
@@ -213,6 +318,62 @@ FAMILY_WORDS = {
 
 _TWICE = _per_element("macs_twice_per_input", "operations, two per input element")
 _ONCE = _per_element("macs_per_input", "operations, one per input element")
+_FOUR = _per_element("macs_four_per_input", "operations, four per input element")
+_FIVE = _per_element("macs_five_per_input", "operations, five per input element")
+_OUTPUT = _per_element("macs_per_output", "operations, one per output element")
+_OUTPUT_TWICE = _per_element("macs_twice_per_output", "operations, two per output element")
+
+
+def _affine(ctx: Context) -> bool:
+    return bool(ctx.layer.options.get("affine", True))
+
+
+def _tracks(ctx: Context) -> bool:
+    return bool(ctx.layer.options.get("track_running_stats", False))
+
+
+def _spatial_rank(ctx: Context) -> int:
+    return len(ctx.row.input) - 1
+
+
+FVCORE_NORM = pick("4 per element, 5 with a scale and a shift", lambda c: _FIVE if _affine(c) else _FOUR, _FOUR, _FIVE)
+FVCORE_BATCHNORM = pick(
+    "with running statistics 1 per element, 2 with a scale and a shift; without them 4 or 5",
+    lambda c: (_TWICE if _affine(c) else _ONCE) if _tracks(c) else (_FIVE if _affine(c) else _FOUR),
+    _ONCE,
+    _TWICE,
+    _FOUR,
+    _FIVE,
+)
+PTFLOPS_NORM = pick(
+    "1 per element, 2 with a scale and a shift", lambda c: _TWICE if _affine(c) else _ONCE, _ONCE, _TWICE
+)
+THOP_NORM = pick("2 per element, 4 with a scale and a shift", lambda c: _FOUR if _affine(c) else _TWICE, _TWICE, _FOUR)
+FVCORE_2D_ONLY = pick(
+    "1 per input element in 2D; other ranks are unsupported, 0",
+    lambda c: _ONCE if _spatial_rank(c) == 2 else None,
+    _ONCE,
+)
+_UPSAMPLE_2D = {
+    "nearest": _OUTPUT,
+    "bilinear": _per_element("macs_four_per_output", "operations, four per output element"),
+}
+FVCORE_UPSAMPLE = pick(
+    "2D nearest 1 per output element, 2D bilinear 4; other modes and ranks unsupported, 0",
+    lambda c: _UPSAMPLE_2D.get(c.layer.options["mode"]) if _spatial_rank(c) == 2 else None,
+    *_UPSAMPLE_2D.values(),
+)
+_THOP_UPSAMPLE = {
+    "nearest": _OUTPUT,
+    "linear": _per_element("macs_five_per_output", "operations, five per output element"),
+    "bilinear": _per_element("macs_eleven_per_output", "operations, eleven per output element"),
+    "bicubic": _per_element("macs_bicubic_thop", "operations of bicubic interpolation"),
+}
+THOP_UPSAMPLE = pick(
+    "per output element: nearest 1, linear 5, bilinear 11, bicubic 259; trilinear 0",
+    lambda c: _THOP_UPSAMPLE.get(c.layer.options["mode"]),
+    *_THOP_UPSAMPLE.values(),
+)
 
 CONVENTIONS: dict[str, Convention] = {
     c.name: c
@@ -233,12 +394,25 @@ CONVENTIONS: dict[str, Convention] = {
             "torchinfo",
             "summary(model, input_size=...).total_mult_adds: a layer is counted by its parameters, times "
             "the output positions for a convolution.",
-            {"conv": conv_macs_bias, "dense": dense_macs_bias, "batchnorm": batchnorm_macs_params},
+            {
+                "conv": conv_macs_bias,
+                "convtranspose": parameters_at_outputs,
+                "dense": dense_macs_bias,
+                "batchnorm": parameters_once,
+                "layernorm": parameters_once,
+                "groupnorm": parameters_once,
+                "instancenorm": parameters_once,
+                "activation": by_type({"prelu": parameters_once}),
+            },
             tool="summary(model, input_size=(1, C, ...)).total_mult_adds",
             version="1.8.0",
             quirks=(
                 "A bias counts once per output position.",
-                "Batch norm counts 2C, its gamma and beta, whatever the size of its input.",
+                "Batch norm counts 2C, its gamma and beta, whatever the size of its input; so do the "
+                "other normalizations, and a PReLU counts its slopes.",
+                "A transposed convolution counts its parameters at every output position, as a "
+                "convolution would; a fully connected layer on the channels of every position counts "
+                "its parameters once.",
                 "Pooling, activations and every other layer without parameters count 0.",
             ),
         ),
@@ -246,15 +420,28 @@ CONVENTIONS: dict[str, Convention] = {
             "fvcore",
             "fvcore",
             "FlopCountAnalysis(model, x).total(): traced aten operators, each with its own handler.",
-            {"conv": conv_macs_integer_padding, "dense": dense_macs, "batchnorm": _TWICE},
+            {
+                "conv": conv_macs_integer_padding,
+                "convtranspose": convtranspose_macs,
+                "dense": dense_macs,
+                "batchnorm": FVCORE_BATCHNORM,
+                "layernorm": FVCORE_NORM,
+                "groupnorm": FVCORE_NORM,
+                "instancenorm": FVCORE_NORM,
+                "globalavgpool": FVCORE_2D_ONLY,
+                "adaptiveavgpool": FVCORE_2D_ONLY,
+                "upsample": FVCORE_UPSAMPLE,
+            },
             tool="FlopCountAnalysis(model, x).total()",
             version="0.1.5.post20221221",
             quirks=(
                 "A convolution whose padding is a word ('same', 'valid') counts 0: it traces to "
                 "aten::_convolution_mode, which fvcore does not support.",
                 "Biases are not counted.",
-                "Batch norm in eval mode counts 2 per element; pooling and activations are "
-                "unsupported operators and count 0.",
+                "Batch norm in eval mode counts 2 per element, but 5 without running statistics, "
+                "which PyTorch computes as in training; layer, group and instance norm always 4 or 5.",
+                "Pooling and activations are unsupported operators and count 0, except 2D adaptive "
+                "average pooling and 2D nearest and bilinear upsampling.",
             ),
         ),
         Convention(
@@ -264,10 +451,19 @@ CONVENTIONS: dict[str, Convention] = {
             "functions, so a module that calls a patched function counts twice.",
             {
                 "conv": conv_macs_bias,
-                "dense": dense_macs_bias,
-                "batchnorm": _TWICE,
+                "convtranspose": convtranspose_macs_bias,
+                "dense": dense_macs_bias_positions,
+                "batchnorm": PTFLOPS_NORM,
+                "layernorm": _ONCE,
+                "groupnorm": PTFLOPS_NORM,
+                "instancenorm": PTFLOPS_NORM,
                 "maxpool": _TWICE,
                 "avgpool": _TWICE,
+                "globalavgpool": _TWICE,
+                "globalmaxpool": _TWICE,
+                "adaptiveavgpool": _TWICE,
+                "adaptivemaxpool": _TWICE,
+                "upsample": _OUTPUT_TWICE,
                 "activation": by_type(
                     {
                         "relu": _TWICE,
@@ -277,6 +473,7 @@ CONVENTIONS: dict[str, Convention] = {
                         "leaky_relu": _ONCE,
                         "silu": _ONCE,
                         "softmax": _ONCE,
+                        "prelu": _TWICE,
                     }
                 ),
                 "lrn": lrn_macs_ptflops,
@@ -284,8 +481,10 @@ CONVENTIONS: dict[str, Convention] = {
             tool="get_model_complexity_info(model, (C, ...), as_strings=False, backend='pytorch')",
             version="0.7.5",
             quirks=(
-                "Pooling, ReLU, ELU and GELU count twice, once through the module's hook and once through "
-                "the patched function it calls; pooling counts its input elements, not its output.",
+                "Pooling (adaptive and global too), upsampling, ReLU, ELU, GELU and PReLU count twice, once "
+                "through the module's hook and once through the patched function it calls; pooling counts "
+                "its input elements, not its output.",
+                "Layer normalization counts 1 per element with or without its scale and shift.",
                 "A bias counts once per output position.",
                 "SiLU, softmax and local response normalization count only through patched functions, "
                 "which its per-layer listing does not show.",
@@ -297,17 +496,31 @@ CONVENTIONS: dict[str, Convention] = {
             "profile(model, inputs=(x,)) MACs: one handler per module type, none for most activations.",
             {
                 "conv": conv_macs,
+                "convtranspose": convtranspose_output_grid,
                 "dense": dense_macs,
-                "batchnorm": _per_element("macs_four_per_input", "operations, four per input element"),
-                "avgpool": _per_element("macs_per_output", "operations, one per output element"),
-                "activation": by_type({"softmax": softmax_macs_thop}),
+                "batchnorm": THOP_NORM,
+                "layernorm": THOP_NORM,
+                "instancenorm": THOP_NORM,
+                "avgpool": _OUTPUT,
+                "globalavgpool": _per_element(
+                    "macs_input_plus_channels", "a sum per input element, a division per channel"
+                ),
+                "adaptiveavgpool": _per_element(
+                    "macs_input_plus_output", "a sum per input element, a division per output"
+                ),
+                "upsample": THOP_UPSAMPLE,
+                "activation": by_type({"softmax": softmax_macs_thop, "prelu": _ONCE}),
             },
             tool="profile(model, inputs=(x,))",
             version="0.1.1.post2209072238",
             quirks=(
                 "Batch norm in eval mode counts 4 per element.",
                 "Average pooling counts one per output element; max pooling counts 0.",
-                "Softmax counts 3C - 1 per position; every other activation 0.",
+                "Softmax counts 3C - 1 per position, PReLU 1 per element; every other activation 0.",
+                "Group normalization has no handler and counts 0.",
+                "A transposed convolution is counted on its output grid, as a convolution would be.",
+                "Adaptive average pooling is counted in floating point, which can come out one below "
+                "the exact count when the output size does not divide the input's.",
             ),
         ),
     )

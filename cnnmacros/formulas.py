@@ -466,6 +466,86 @@ def _build() -> dict[str, Formula]:
             "shift per element, and an average pool over C + K - 1 padded channels at each position.",
         ),
         Formula(
+            "macs_of_parameters",
+            "One multiply-accumulate per parameter",
+            "M",
+            N_p,
+            (N_p,),
+            "torchinfo's count for a layer other than a convolution: its parameters, once per example.",
+        ),
+        Formula(
+            "macs_five_per_input",
+            "Five operations per input element",
+            "M",
+            5 * A_in,
+            (A_in,),
+            "fvcore: a normalization that computes its statistics, with a scale and a shift; 4 without them.",
+        ),
+        Formula(
+            "macs_input_plus_output",
+            "One operation per input element and one per output element",
+            "M",
+            A_in + A,
+            (A_in, A),
+            "thop's count for average pooling to a given size: a sum over each window and a division per output.",
+        ),
+        Formula(
+            "macs_input_plus_channels",
+            "One operation per input element and one per channel",
+            "M",
+            A_in + C,
+            (A_in, C),
+            "thop's count for a global average pool: a sum over every position and a division per channel.",
+        ),
+        Formula(
+            "macs_twice_per_output",
+            "Two operations per output element",
+            "M",
+            2 * A,
+            (A,),
+            "ptflops' count for upsampling: once through its hook and once through its patched interpolate.",
+        ),
+        Formula(
+            "macs_four_per_output",
+            "Four operations per output element",
+            "M",
+            4 * A,
+            (A,),
+            "fvcore's count for bilinear upsampling in 2D.",
+        ),
+        Formula(
+            "macs_five_per_output",
+            "Five operations per output element",
+            "M",
+            5 * A,
+            (A,),
+            "thop's count for linear upsampling.",
+        ),
+        Formula(
+            "macs_eleven_per_output",
+            "Eleven operations per output element",
+            "M",
+            11 * A,
+            (A,),
+            "thop's count for bilinear upsampling.",
+        ),
+        Formula(
+            "macs_bicubic_thop",
+            "thop's count for bicubic upsampling",
+            "M",
+            259 * A,
+            (A,),
+            "thop's fixed cost of one bicubic interpolation.",
+        ),
+        Formula(
+            "dense_macs_positions_bias",
+            "Multiply-accumulates of a fully connected layer at every position, bias counted",
+            "M",
+            Q * N_out * (N_in + 1),
+            (Q, N_in, N_out),
+            "ptflops: a bias at every position.",
+        ),
+        Formula(
             "flops",
             "Floating-point operations",
             "F",
@@ -582,6 +662,35 @@ def _build() -> dict[str, Formula]:
                 "outputs it reaches, as PyTorch's FlopCounterMode counts it.",
             )
         )
+    for rank, inputs in {1: (I_w,), 2: (I_h, I_w), 3: (I_d, I_h, I_w)}.items():
+        kernel, outputs = _KERNELS[rank], _OUTPUTS[rank]
+        formulas += [
+            Formula(
+                f"convtranspose{rank}d_macs_output_grid",
+                f"Multiply-accumulates of a {rank}D transposed convolution counted on its output",
+                "M",
+                C_out * _product(outputs) * (C_in / G) * _product(kernel),
+                (C_out, *outputs, C_in, G, *kernel),
+                "thop counts a transposed convolution as if it were a convolution producing its output.",
+            ),
+            Formula(
+                f"convtranspose{rank}d_macs_bias",
+                f"Multiply-accumulates of a {rank}D transposed convolution, bias counted",
+                "M",
+                C_in * _product(inputs) * (C_out / G) * _product(kernel) + C_out * _product(outputs),
+                (C_in, *inputs, C_out, G, *kernel, *outputs),
+                "ptflops: ours, plus one for the bias at every output value.",
+            ),
+            Formula(
+                f"macs_params_at_outputs{rank}d",
+                f"Parameters times output positions, in {rank}D",
+                "M",
+                N_p * _product(outputs),
+                (N_p, *outputs),
+                "torchinfo's count for a layer whose class name contains Conv, transposed ones included: "
+                "every parameter, bias included, once per output position.",
+            ),
+        ]
     for rank, outputs in {0: (), **_OUTPUTS}.items():
         formulas.append(
             Formula(
