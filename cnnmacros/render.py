@@ -271,15 +271,18 @@ def convention_block(name: str) -> str:
     convention = CONVENTIONS[name]
     lines = ["| Layers | Counted as | In words |", "| --- | --- | --- |"]
     for layers, formulas, words in convention.table():
-        shown = next((f for f in formulas if "2d" in f), formulas[0])
-        layers += " (2D; 1D and 3D alike)" if len(formulas) > 1 else ""
-        lines.append(f"| {html.escape(layers)} | {mathml.formula_math(shown, display=False)} | {html.escape(words)} |")
+        ranked = [f for f in formulas if re.search(r"[123]d(_|$)", f)]
+        # one formula per rank: the 2D one stands for all; variants by option are all shown
+        shown = [f for f in formulas if f not in ranked] + [f for f in ranked if re.search(r"2d(_|$)", f)]
+        layers += " (2D; 1D and 3D alike)" if ranked else ""
+        maths = "<br>".join(mathml.formula_math(f, display=False) for f in shown)
+        lines.append(f"| {html.escape(layers)} | {maths} | {html.escape(words)} |")
     lines.append("| every other layer | 0 | |")
     parts = [html.escape(convention.description)]
     if convention.tool:
         version = f", version {html.escape(convention.version)}" if convention.version else ""
         parts.append(f"The number it reproduces: `{html.escape(convention.tool)}`{version}.")
-    parts.append("\n".join(lines))
+    parts.append('<div class="cnn-rules" markdown>\n\n' + "\n".join(lines) + "\n\n</div>")
     if convention.quirks:
         parts.append("\n".join(f"- {html.escape(q)}" for q in convention.quirks))
     return "\n\n".join(parts)
