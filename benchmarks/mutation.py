@@ -17,7 +17,8 @@ processes with ``MUTANT_UNDER_TEST`` set, so the mutant is what the import build
 A mutant is killed when a test fails (or codegen refuses the mutated formula), and survives when
 every test passes. Verdicts of import-time mutants are cached in ``mutants/import-time.json``: a
 kill is kept while the mutated sources, conftest.py, pyproject.toml and the killing test's file are
-unchanged; every other verdict is worked out again.
+unchanged, and a survivor is run again only against the test files added or edited since (the
+others passed with it); any other change works everything out again.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import ast
 import concurrent.futures
+import difflib
 import hashlib
 import json
 import os
@@ -51,16 +53,57 @@ IMPORT_TIME = (
     "cnnmacros.layers.x_register__mutmut_",
 )
 
-# Test files that kill most mutants quickly come first, so -x stops early.
+# Quick unit tests that kill most mutants come first, so -x stops early; property tests and the
+# command's subprocess tests run after them (pytest runs a file named twice once).
 FIRST = [
+    "tests/test_architecture.py",
+    "tests/test_schema.py",
+    "tests/test_layers.py",
+    "tests/test_formulas.py",
+    "tests/test_mutants.py",
+    "tests/test_rows.py",
+    "tests/test_mathml.py",
+    "tests/test_render.py",
+    "tests/test_text.py",
+    "tests/test_macros.py",
+    "tests/test_library.py",
+    "tests/test_source_documents.py",
+]
+
+
+# A mutant of the formula table that changes only a string (a title, a note, a name) runs these
+# files, which show the formulas' text, instead of the whole selection: a title or note reaches
+# nothing else, and a changed name or letter breaks the import or codegen, which any test sees.
+TEXT_TESTS = [
     "tests/test_formulas.py",
     "tests/test_layers.py",
-    "tests/test_engine.py",
-    "tests/test_rows.py",
     "tests/test_mutants.py",
-    "tests/test_codegen.py",
-    "tests/test_schema.py",
+    "tests/test_mathml.py",
+    "tests/test_render.py",
+    "tests/test_text.py",
+    "tests/test_macros.py",
+    "tests/test_library.py",
+    "tests/test_cli.py",
 ]
+
+
+def string_only_mutants() -> set[str]:
+    """Mutants of ``formulas._build`` whose every changed source line holds a string literal."""
+    source = (MUTANTS / "cnnmacros" / "formulas.py").read_text(encoding="utf-8")
+    all_lines = source.splitlines()
+    bodies = {
+        node.name: all_lines[node.lineno - 1 : node.end_lineno]
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("x__build__mutmut_")
+    }
+    original = bodies.pop("x__build__mutmut_orig")
+    out = set()
+    for name, lines in bodies.items():
+        ops = difflib.SequenceMatcher(None, original[1:], lines[1:], autojunk=False).get_opcodes()
+        removed = [line for op, i, j, _, _ in ops if op != "equal" for line in original[1:][i:j]]
+        if removed and all(line.strip().startswith('"') for line in removed):
+            out.add(f"cnnmacros.formulas.{name}")
+    return out
 
 
 def selection() -> list[str]:
@@ -158,9 +201,29 @@ def run_import_time(name: str, worker: Path, tests: list[str], timeout: float) -
         except subprocess.TimeoutExpired:
             return "timeout", ""
         if done.returncode == 1:
-            failed = re.search(rb"^FAILED (tests/[^:\s]+)", done.stdout, re.MULTILINE)
+            failed = re.search(rb"^(?:FAILED|ERROR) (tests/[^:\s]+)", done.stdout, re.MULTILINE)
             return "killed", failed.group(1).decode() if failed else "tests"
         return {0: "survived"}.get(done.returncode, f"suspicious (pytest exit {done.returncode})"), ""
+    finally:
+        compiled.write_bytes(original)
+
+
+def killers(name: str, worker: Path, test_file: str) -> list[str]:
+    """The tests of ``test_file`` that fail with mutant ``name`` active (fresh processes, as above)."""
+    env = dict(os.environ, MUTANT_UNDER_TEST=name, PYTHONPATH=str(worker))
+    compiled = worker / "cnnmacros" / "_compiled.py"
+    original = compiled.read_bytes()
+    try:
+        if name.startswith("cnnmacros.formulas."):
+            subprocess.run([sys.executable, "-m", "cnnmacros.codegen"], cwd=worker, env=env, capture_output=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test_file],
+            cwd=worker,
+            env=env,
+            capture_output=True,
+            timeout=300,
+        )
+        return re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout.decode(), re.MULTILINE)
     finally:
         compiled.write_bytes(original)
 
@@ -182,7 +245,27 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds for one import-time mutant")
     parser.add_argument("--markdown", type=Path, help="also write the survivors as a Markdown table here")
+    parser.add_argument(
+        "--which",
+        nargs=2,
+        metavar=("NAMES", "TEST_FILE"),
+        help="only list, for each mutant named in the file NAMES, the tests of TEST_FILE that fail with it",
+    )
     args = parser.parse_args()
+    if args.which:
+        names = Path(args.which[0]).read_text(encoding="utf-8").split()
+        dirs = workers(args.jobs)
+
+        def share(i: int) -> list[tuple[str, list[str]]]:  # one worker folder per thread
+            return [(n, killers(n, dirs[i], args.which[1])) for n in names[i :: len(dirs)]]
+
+        with concurrent.futures.ThreadPoolExecutor(len(dirs)) as pool:
+            found = dict(pair for part in pool.map(share, range(len(dirs))) for pair in part)
+        for name in names:
+            print(f"{name}: {', '.join(found[name]) or '-'}")
+        for path in dirs:
+            shutil.rmtree(path, ignore_errors=True)
+        return 0
 
     started = time.monotonic()
     subprocess.run([*MUTMUT, "run", "--max-children", str(args.jobs)], cwd=ROOT, check=True)
@@ -197,10 +280,27 @@ def main() -> int:
         cache = {"key": key, "results": {}}
     files = {str(p.relative_to(ROOT)): digest([p]) for p in sorted((ROOT / "tests").glob("*.py"))}
     files["codegen"] = ""
-    for name, (status, by, by_digest) in list(cache["results"].items()):
-        if status != "killed" or files.get(by) != by_digest:
-            del cache["results"][name]
-    todo = [n for n in results if n.startswith(IMPORT_TIME) and n not in cache["results"]]
+    options = tests[tests.index("tests") + 1 :]  # the selection's marks and deselections, without paths
+    jobs: dict[str, list[str]] = {}  # mutant -> the tests to run
+    for name in results:
+        if not name.startswith(IMPORT_TIME):
+            continue
+        status, by, seen = cache["results"].get(name, ("", "", None))
+        if status == "killed" and files.get(by) == seen:
+            continue  # the killing test's file is unchanged
+        if status == "survived" and isinstance(seen, dict) and set(seen) <= set(files):
+            # it passed every test file then: only new or edited test files can kill it now
+            changed = [f for f in files if f.startswith("tests/test_") and seen.get(f) != files[f]]
+            if changed:
+                jobs[name] = changed + options
+            continue
+        jobs[name] = tests
+    text_only = string_only_mutants()
+    text_tests = [f for f in TEXT_TESTS if (MUTANTS / f).exists()] + options
+    for name in jobs:
+        if name in text_only and jobs[name] is tests:
+            jobs[name] = text_tests
+    todo = list(jobs)
     started_import = time.monotonic()
     if todo:
         print(f"running {len(todo)} import-time mutants in fresh processes ({args.jobs} at a time)", flush=True)
@@ -214,13 +314,13 @@ def main() -> int:
                 while queue and free:
                     name = queue.pop(0)
                     worker = free.pop()
-                    pending[pool.submit(run_import_time, name, worker, tests, args.timeout)] = (name, worker)
+                    pending[pool.submit(run_import_time, name, worker, jobs[name], args.timeout)] = (name, worker)
                 finished, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
                 for future in finished:
                     name, worker = pending.pop(future)
                     free.append(worker)
                     status, by = future.result()
-                    cache["results"][name] = (status, by, files.get(by, ""))
+                    cache["results"][name] = (status, by, files if status == "survived" else files.get(by, ""))
                     done_count += 1
                     if done_count % 25 == 0 or done_count == len(todo):
                         print(f"  {done_count}/{len(todo)}", flush=True)
