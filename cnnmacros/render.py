@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import markdown as _markdown
 
 from cnnmacros import mathml
-from cnnmacros.errors import ArchitectureError
+from cnnmacros.errors import ArchitectureError, printable
 from cnnmacros.figures import FIGURES, Figure
 from cnnmacros.formulas import formula
 from cnnmacros.rows import Field, Row, Shape, Size, Step, Summary, is_number
@@ -24,9 +24,14 @@ _SAFE_URL = re.compile(r"^(?:https?://|mailto:|#|/|\./|\.\./|[^:/?#]+(?:[/?#]|$)
 
 
 def escape(text: str) -> str:
-    """Author text for Markdown or HTML: shown as typed, never read as markup or as a Jinja tag."""
-    out = "".join(_MD_SPECIAL.get(c, c) for c in text)
-    return out.replace("\n", " ")
+    """Author text for Markdown or HTML: shown as typed, never read as markup or as a Jinja tag.
+
+    A line feed reads as a space; every other character that is not printable (a carriage return
+    would end a table row, U+2028 a line) is shown as its escape, ``\\r``, as in the terminal."""
+    text = text.replace("\n", " ")
+    if not text.isprintable():
+        text = printable(text)
+    return "".join(_MD_SPECIAL.get(c, c) for c in text)
 
 
 def plain_title(text: str) -> str:
@@ -35,7 +40,7 @@ def plain_title(text: str) -> str:
     The page's own heading shows the exact text; the title swaps the three characters that could
     start markup for look-alikes.
     """
-    return " ".join(text.translate(str.maketrans({"<": "\u2039", ">": "\u203a", "&": "\uff06"})).split())
+    return printable(" ".join(text.translate(str.maketrans({"<": "\u2039", ">": "\u203a", "&": "\uff06"})).split()))
 
 
 def slug(index: int, name: str) -> str:
