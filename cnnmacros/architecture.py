@@ -159,9 +159,19 @@ class _Validator:
             value = item.value if isinstance(item, YScalar) else None
             if isinstance(value, int) and not isinstance(value, bool) and value > 0:
                 sizes.append(value)
-            elif isinstance(value, str) and is_symbol_name(value):
+            elif isinstance(value, str) and is_symbol_name(value) and len(value) <= MAX_NAME:
                 import sympy  # only symbolic sizes need SymPy
 
+                from cnnmacros.symbolic import reserved_name
+
+                why = reserved_name(value)
+                if why:
+                    self.problem(
+                        item.line,
+                        f"input[{i}]",
+                        f"expected a size name that reads as itself (such as H or width), got {value!r}, {why}",
+                    )
+                    continue
                 sizes.append(sympy.Symbol(value, integer=True, positive=True))
             else:
                 self.problem(

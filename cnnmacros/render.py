@@ -111,7 +111,7 @@ def step_block(step: Step, layer: str | None = None) -> str:
 def _conditions(row: Row) -> str:
     return "".join(
         f'<div class="cnn-condition"><span class="cnn-step-label">Condition ({html.escape(c.label)})</span>'
-        f"{mathml.equation(c.lhs, c.rhs, display=True)}"
+        f"{mathml.equation(c.lhs, c.rhs, display=True, relation=c.relation)}"
         "</div>"
         for c in row.conditions
     )
@@ -223,11 +223,22 @@ def architecture_page(summary: Summary, heading: bool = True) -> str:
     parts.append(f"Defined in `{html.escape(summary.file)}`; input {shape(summary.input)}, channels last.")
     parts.append(layer_table(summary))
     parts.append(totals_text(summary))
-    conditions = [(r, c) for r in summary.rows for c in r.conditions]
+    conditions = [(r, c) for r in summary.rows for c in r.conditions if c.relation == "="]
     if conditions:
         parts.append(
             "The input size is symbolic, and a declared input count ties it down: "
             + "; ".join(f"{escape(r.name)} needs {mathml.equation(c.lhs, c.rhs)}" for r, c in conditions)
+            + "."
+        )
+    bounds = [
+        (r, [mathml.equation(c.lhs, c.rhs, relation=c.relation) for c in r.conditions if c.relation != "="])
+        for r in summary.rows
+    ]
+    bounds = [(r, b) for r, b in bounds if b]
+    if bounds:
+        parts.append(
+            "Every size is at least 1 only for a large enough input: "
+            + "; ".join(f"{escape(r.name)} needs {' and '.join(b)}" for r, b in bounds)
             + "."
         )
     parts.append("## Worked formulas, layer by layer")

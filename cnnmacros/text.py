@@ -61,7 +61,7 @@ def table(summary: Summary) -> str:
     conditions = [(printable(r.name), c) for r in summary.rows for c in r.conditions]
     if conditions:
         out.append("Conditions on the input size:")
-        out += [f"  {name}: {json_size(c.lhs)} = {json_size(c.rhs)} ({c.label})" for name, c in conditions]
+        out += [f"  {name}: {c.text()} ({c.label})" for name, c in conditions]
     return "\n".join(out)
 
 
@@ -103,7 +103,7 @@ def explain(summary: Summary) -> str:
             parts = [f"{f.lhs} = {symbolic}"] + ([substituted] if substituted != result else []) + [result]
             out.append(f"  {step.label}: " + " = ".join(parts))
         for condition in row.conditions:
-            out.append(f"  condition ({condition.label}): {json_size(condition.lhs)} = {json_size(condition.rhs)}")
+            out.append(f"  condition ({condition.label}): {condition.text()}")
         if not row.steps and not row.conditions:
             out.append("  no parameters; the output has the shape of the input")
     return "\n".join(out)

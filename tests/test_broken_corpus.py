@@ -83,6 +83,31 @@ EXPECTED: dict[str, list[str]] = {
         "6: layers[2] (p1) strdie: unknown key for maxpool2d (did you mean 'stride'?); "
         "expected ceil_mode, from, padding, pool, stride",
     ],
+    # Symbolic sizes: joins never equal, declared counts no input gives, names that read as others.
+    "join-never-equal.yaml": [
+        "6: layers[2] (sum) from: expected inputs of sizes that can be equal, got (H - 2)x(W - 2)x3 (a) "
+        "and (H - 4)x(W - 4)x3 (b): H - 2 and H - 4 differ for every input size",
+    ],
+    "dense-inputs-no-solution.yaml": [
+        "5: layers[1] (fc) inputs: expected a count that some input size gives, got 7: 16*(H - 2)*(W - "
+        "2) = 7 has no solution in positive integers with every size at least 1 (H >= 5, W >= 5)",
+    ],
+    "reserved-size-name.yaml": [
+        "2: input[0]: expected a size name that reads as itself (such as H or width), got 'I', which "
+        "SymPy or Python reads as a constant or a function",
+        "2: input[1]: expected a size name that reads as itself (such as H or width), got 'oo', which "
+        "SymPy or Python reads as a constant or a function",
+        "2: input[2]: expected a size name that reads as itself (such as H or width), got 'floor', which "
+        "SymPy or Python reads as a constant or a function",
+        "2: input[3]: expected a size name that reads as itself (such as H or width), got 'alpha_1', "
+        "which formulas draw as the Greek letter alpha",
+    ],
+    "reserved-size-name-2.yaml": [
+        "2: input[0]: expected a size name that reads as itself (such as H or width), got 'N', which "
+        "SymPy or Python reads as a constant or a function",
+        "2: input[1]: expected a size name that reads as itself (such as H or width), got 'H__2', which "
+        "formulas draw as a power (the part after __ as an exponent)",
+    ],
     # Hostile files: limits, misread numbers, text that could forge output.
     "huge-integer.yaml": [
         "4: layers[0] (c1) filters: expected a positive integer, got a number of 5,000 digits (the limit "
