@@ -7,19 +7,46 @@ later (a kernel larger than its input) at the right place without looking back a
 from __future__ import annotations
 
 import difflib
+import itertools
 import keyword
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnnmacros.errors import ArchitectureError, Problem, layer_path
+from cnnmacros.errors import ArchitectureError, Problem, layer_path, printable, short, unprintable
 from cnnmacros.layers import REGISTRY
 from cnnmacros.options import OptionError
 from cnnmacros.rows import Shape
-from cnnmacros.yamlnodes import YMap, YNode, YScalar, YSeq, describe, load
+from cnnmacros.yamlnodes import YMap, YNode, YScalar, YSeq, describe, excerpt, load
 
 TOP_KEYS = ("name", "description", "source", "input", "layers")
 INPUT = "input"  # in a layer's `from`, the network's input
+MAX_NAME = 200
+"""The longest name (of the architecture, of a layer, of a size), in characters."""
+MAX_LAYERS = 10_000
+"""The most layers a file may have."""
+SUGGEST_FROM = 50
+"""How many of the nearest earlier layer names a misspelt `from` is compared with."""
+SUGGEST_BUDGET = 20_000
+"""How many words one file's "did you mean" suggestions may compare in all: a file of thousands
+of misspelt layers gets its errors at once, with suggestions for the first ones."""
+
+
+def name_fault(text: str, limit: int | None = MAX_NAME) -> str | None:
+    """Why ``text`` cannot be a name or a one-line text (too long, or not one line of printable
+    text), in the words after "expected"; None when it can."""
+    if limit is not None and len(text) > limit:
+        return f"a name of at most {limit} characters, got one of {len(text):,} characters"
+    fault = unprintable(text)
+    if fault:
+        return f"one line of printable text, got {describe_text(text)} ({fault})"
+    return None
+
+
+def describe_text(text: str) -> str:
+    return describe(YScalar(0, text, text))
 
 
 @dataclass
@@ -64,6 +91,14 @@ class _Validator:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
+        self.budget = SUGGEST_BUDGET
+
+    def suggestion(self, word: str, choices: list[str] | tuple[str, ...]) -> str:
+        """``suggestion``, while the file's budget of comparisons lasts, with long words skipped."""
+        self.budget -= len(choices)
+        if self.budget < 0 or len(word) > 2 * MAX_NAME:
+            return ""
+        return suggestion(word, choices)
 
     def problem(self, line: int, path: str, message: str) -> None:
         self.problems.append(Problem(self.file, line, path, message))
@@ -78,27 +113,39 @@ class _Validator:
             if key not in TOP_KEYS:
                 self.problem(
                     root.key_lines[key],
-                    key,
-                    f"unknown key{suggestion(key, TOP_KEYS)}; expected one of {', '.join(TOP_KEYS)}",
+                    short(key),
+                    f"unknown key{self.suggestion(key, TOP_KEYS)}; expected one of {', '.join(TOP_KEYS)}",
                 )
         for key in ("name", "input", "layers"):
             if key not in root.items:
                 self.problem(root.line, key, "required key is missing")
-        name = self.text(root, "name")
-        description = self.text(root, "description") or ""
-        source = self.text(root, "source") or ""
+        name = self.text(root, "name", MAX_NAME)
+        description = self.text(root, "description", None, allowed="\n\t") or ""
+        source = self.text(root, "source", None) or ""
         shape = self.input(root.items["input"]) if "input" in root.items else None
         layers = self.layers(root.items["layers"]) if "layers" in root.items else []
         if self.problems or name is None or shape is None:
             return None
         return Architecture(self.file, name, description, source, shape, root.items["input"].line, layers)
 
-    def text(self, root: YMap, key: str) -> str | None:
+    def text(self, root: YMap, key: str, limit: int | None, allowed: str = "") -> str | None:
+        """A non-empty string; one line of printable text unless ``allowed`` lets more through
+        (the description may hold line breaks and tabs), and at most ``limit`` characters."""
         node = root.items.get(key)
         if node is None:
             return None
         if not (isinstance(node, YScalar) and isinstance(node.value, str) and node.value.strip()):
             self.problem(node.line, key, f"expected a non-empty string, got {describe(node)}")
+            return None
+        if allowed:
+            fault = unprintable(node.value, allowed, prose=True)
+            if fault:
+                self.problem(node.line, key, f"expected printable text, got {describe(node)} ({fault})")
+                return None
+            return node.value
+        fault = name_fault(node.value, limit)
+        if fault:
+            self.problem(node.line, key, f"expected {fault}")
             return None
         return node.value
 
@@ -112,9 +159,19 @@ class _Validator:
             value = item.value if isinstance(item, YScalar) else None
             if isinstance(value, int) and not isinstance(value, bool) and value > 0:
                 sizes.append(value)
-            elif isinstance(value, str) and is_symbol_name(value):
+            elif isinstance(value, str) and is_symbol_name(value) and len(value) <= MAX_NAME:
                 import sympy  # only symbolic sizes need SymPy
 
+                from cnnmacros.symbolic import reserved_name
+
+                why = reserved_name(value)
+                if why:
+                    self.problem(
+                        item.line,
+                        f"input[{i}]",
+                        f"expected a size name that reads as itself (such as H or width), got {value!r}, {why}",
+                    )
+                    continue
                 sizes.append(sympy.Symbol(value, integer=True, positive=True))
             else:
                 self.problem(
@@ -128,14 +185,21 @@ class _Validator:
         if not isinstance(node, YSeq) or not node.items:
             self.problem(node.line, "layers", f"expected a non-empty list of layers, got {describe(node)}")
             return []
+        if len(node.items) > MAX_LAYERS:
+            self.problem(
+                node.line,
+                "layers",
+                f"expected at most {MAX_LAYERS:,} layers, got {len(node.items):,} (the limit is {MAX_LAYERS:,})",
+            )
+            return []
         specs = []
         first_use: dict[str, tuple[int, int]] = {}
-        named: set[str] = set()  # every earlier name, even of a layer with other problems
+        named: dict[str, None] = {}  # every earlier name in order, even of a layer with other problems
         for index, item in enumerate(node.items):
             spec = self.layer(index, item, named)  # read only: this layer's own name is added after
             name = item.items.get("name") if isinstance(item, YMap) else None
             if isinstance(name, YScalar) and isinstance(name.value, str):
-                named.add(name.value)
+                named[name.value] = None
             if spec is None:
                 continue
             if spec.name == INPUT:
@@ -156,7 +220,9 @@ class _Validator:
             specs.append(spec)
         return specs
 
-    def sources(self, index: int, name: str | None, kind_name: str, layer: YMap, earlier: set[str]) -> tuple[str, ...]:
+    def sources(
+        self, index: int, name: str | None, kind_name: str, layer: YMap, earlier: dict[str, None]
+    ) -> tuple[str, ...]:
         """The names in a layer's `from`: earlier layers or the network's input, as many as its type takes."""
         kind = REGISTRY[kind_name]
         node = layer.items.get("from")
@@ -176,13 +242,15 @@ class _Validator:
             return ()
         for found in names:
             if found != INPUT and found not in earlier:
-                close = suggestion(found, sorted(earlier | {INPUT}))
+                # the nearest earlier names only: a typo names a layer close by, and comparing every
+                # name with every earlier one would take time in the square of the layer count
+                close = self.suggestion(found, sorted({*itertools.islice(reversed(earlier), SUGGEST_FROM), INPUT}))
                 self.problem(
-                    node.line, path, f"expected the name of an earlier layer or {INPUT!r}{close}, got {found!r}"
+                    node.line, path, f"expected the name of an earlier layer or {INPUT!r}{close}, got {excerpt(found)}"
                 )
         return tuple(names)
 
-    def layer(self, index: int, node: YNode, earlier: set[str]) -> LayerSpec | None:
+    def layer(self, index: int, node: YNode, earlier: dict[str, None]) -> LayerSpec | None:
         if not isinstance(node, YMap):
             self.problem(
                 node.line,
@@ -196,7 +264,11 @@ class _Validator:
         if name_node is None:
             self.problem(node.line, layer_path(index, None, "name"), "required key is missing")
         elif isinstance(name_node, YScalar) and isinstance(name_node.value, str) and name_node.value.strip():
-            name = name_node.value
+            fault = name_fault(name_node.value)
+            if fault:
+                self.problem(name_node.line, layer_path(index, None, "name"), f"expected {fault}")
+            else:
+                name = name_node.value
         else:
             self.problem(
                 name_node.line,
@@ -216,7 +288,7 @@ class _Validator:
             self.problem(
                 type_node.line,
                 layer_path(index, name, "type"),
-                f"expected a known layer type{suggestion(found, sorted(REGISTRY))}, got {describe(type_node)}",
+                f"expected a known layer type{self.suggestion(found, sorted(REGISTRY))}, got {describe(type_node)}",
             )
         if kind is None:
             return None
@@ -233,7 +305,7 @@ class _Validator:
                 self.problem(
                     value.line,
                     layer_path(index, name, key),
-                    f"unknown key for {type_name}{suggestion(key, known)}; expected {keys}",
+                    f"unknown key for {type_name}{self.suggestion(key, known)}; expected {keys}",
                 )
                 continue
             try:
@@ -260,12 +332,78 @@ def validate(file: str, root: YNode) -> Architecture:
     return architecture
 
 
+MAX_BYTES = 1024 * 1024
+"""The largest architecture file, in bytes (1 MiB)."""
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((words for test, words in _KINDS if test(mode)), "not a regular file")
+
+
+def read_bytes(path: Path, name: str) -> bytes:
+    """The bytes of one architecture file, read with every limit in place.
+
+    Only a regular file is read (a FIFO would block, ``/dev/zero`` never ends), checked before it
+    is opened and again once open, and at most ``MAX_BYTES`` + 1 bytes of it. A symbolic link must
+    stay inside the file's directory; where it leads is never quoted.
+    """
+
+    def fail(message: str) -> ArchitectureError:
+        return ArchitectureError([Problem(name, 1, "", message)])
+
+    try:
+        if path.is_symlink():
+            directory = path.absolute().parent.resolve()
+            target = path.resolve()
+            if not target.is_relative_to(directory):
+                raise fail(
+                    f"expected a file in {printable(str(path.parent))}, got a symbolic link that leads out "
+                    "of it (links must stay inside the architecture directory)"
+                )
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise fail(f"expected a regular file, got {_kind(info.st_mode)}")
+        if info.st_size > MAX_BYTES:
+            raise fail(_size_message(info.st_size))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        try:
+            info = os.fstat(fd)  # the file opened is the one checked, not one swapped in since
+            if not stat.S_ISREG(info.st_mode):
+                raise fail(f"expected a regular file, got {_kind(info.st_mode)}")
+            chunks, left = [], MAX_BYTES + 1
+            while left > 0:
+                chunk = os.read(fd, min(left, 1 << 16))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise fail(f"cannot read the file: {exc.strerror or exc}") from None
+    except RuntimeError:  # a loop of symbolic links, on Pythons that raise it from resolve()
+        raise fail("cannot read the file: too many levels of symbolic links") from None
+    data = b"".join(chunks)
+    if len(data) > MAX_BYTES:  # it grew since it was checked
+        raise fail(_size_message(len(data), at_least=True))
+    return data
+
+
+def _size_message(size: int, at_least: bool = False) -> str:
+    got = f"{'at least ' if at_least else ''}{size:,} bytes"
+    return f"expected a file of at most {MAX_BYTES:,} bytes (1 MiB), got {got}"
+
+
 def read(path: Path | str, display: str | None = None) -> Architecture:
     """Load and validate one file; ``display`` is how messages name it (the path as given)."""
     path = Path(path)
     name = display if display is not None else str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ArchitectureError([Problem(name, 1, "", f"cannot read the file: {exc.strerror}")]) from None
-    return validate(name, load(name, data))
+    return validate(name, load(name, read_bytes(path, name)))

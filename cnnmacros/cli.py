@@ -120,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     # A short run over acyclic data: the cycle collector would only add passes that grow with the
     # number of layers (see engine._no_cycle_collection).
     gc.disable()
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets its escape
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = parser().parse_args(argv)
     try:
         return args.run(args)

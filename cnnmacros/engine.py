@@ -17,7 +17,7 @@ from cnnmacros.architecture import INPUT, Architecture, read
 from cnnmacros.errors import ArchitectureError, Problem, layer_path
 from cnnmacros.figures import Context, State, fill, input_state, totals
 from cnnmacros.layers import REGISTRY
-from cnnmacros.rows import Row, Summary
+from cnnmacros.rows import Condition, Row, Summary, json_size
 
 
 def compute(architecture: Architecture, convention: str = "cnnmacros", dtype: str = "float32") -> Summary:
@@ -29,6 +29,7 @@ def compute(architecture: Architecture, convention: str = "cnnmacros", dtype: st
     """
     problems: list[Problem] = []
     rows: list[Row] = []
+    bounds = _Bounds(architecture.input)
     state = input_state(architecture.input)
     states: dict[str, State] = {INPUT: state}  # for `from`: what each layer hands on, by name
     for layer in architecture.layers:
@@ -48,7 +49,10 @@ def compute(architecture: Architecture, convention: str = "cnnmacros", dtype: st
         if row is None:
             break  # the output is unknown, so later layers cannot be checked
         rows.append(row)
+        bounds.see(row)
         state = states[layer.name] = State(row.output, row.figures["receptive_field"])
+    if not problems and bounds.symbols:
+        problems += bounds.finish(architecture, rows)
     if problems:
         raise ArchitectureError(problems)
     return Summary(
@@ -62,6 +66,63 @@ def compute(architecture: Architecture, convention: str = "cnnmacros", dtype: st
         convention=convention,
         dtype=dtype,
     )
+
+
+class _Bounds:
+    """The smallest value of each size name for which every size so far is at least 1, and the
+    layer that set it; with them, the declared input counts that no input can meet."""
+
+    def __init__(self, shape: tuple) -> None:
+        self.symbols = {s: 1 for v in shape if not isinstance(v, int) for s in v.free_symbols}
+        self.where: dict = {}
+        self.seen: set = set()  # sizes already bounded: most layers hand their input's sizes on
+
+    def see(self, row: Row) -> None:
+        if not self.symbols:
+            return
+        from cnnmacros.symbolic import smallest_positive
+
+        for size in row.output:
+            if isinstance(size, int) or size in self.seen:
+                continue
+            self.seen.add(size)
+            free = size.free_symbols
+            if len(free) != 1:  # a product or a sum of sizes: positive when its sizes are
+                continue
+            (symbol,) = free
+            smallest = smallest_positive(size, symbol, self.symbols[symbol])
+            if smallest is not None and smallest > self.symbols[symbol]:
+                self.symbols[symbol] = smallest
+                self.where[symbol] = row
+
+    def finish(self, architecture: Architecture, rows: list[Row]) -> list[Problem]:
+        """The conditions ``H >= 9`` on the layers that set them, and a problem for each declared
+        input count that no input meeting them can give."""
+        from cnnmacros.symbolic import has_solution
+
+        problems = []
+        bounds = ", ".join(f"{s} >= {v}" for s, v in sorted(self.symbols.items(), key=lambda i: i[0].name) if v > 1)
+        for layer, row in zip(architecture.layers, rows, strict=False):
+            for condition in row.conditions:
+                if condition.label != "declared inputs":
+                    continue
+                if has_solution(condition.lhs, condition.rhs, self.symbols) is False:
+                    sizes = f" with every size at least 1 ({bounds})" if bounds else ""
+                    problems.append(
+                        Problem(
+                            architecture.file,
+                            layer.line_of("inputs"),
+                            layer_path(layer.index, layer.name, "inputs"),
+                            f"expected a count that some input size gives, got {condition.rhs}: "
+                            f"{json_size(condition.lhs)} = {condition.rhs} has no solution in positive "
+                            f"integers{sizes}",
+                        )
+                    )
+        for symbol in sorted(self.where, key=lambda s: s.name):
+            self.where[symbol].conditions.append(
+                Condition("every size at least 1", symbol, self.symbols[symbol], relation=">=")
+            )
+        return problems
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cnnmacros import _compiled as compiled
-from cnnmacros.rows import Field, Row, Shape, Size, Step, Window
+from cnnmacros.rows import Field, Row, Shape, Size, Step, Window, add_up
 
 if TYPE_CHECKING:
     from cnnmacros.architecture import LayerSpec
@@ -74,7 +74,9 @@ def tidy(value: Size) -> Size:
         return value
     import sympy  # only reached with symbolic sizes, which already imported it
 
-    return sympy.factor_terms(value)
+    from cnnmacros.symbolic import flatten_floors
+
+    return sympy.factor_terms(flatten_floors(value))
 
 
 def _join(names: list[str] | tuple[str, ...]) -> str:
@@ -362,7 +364,7 @@ class Total:
 
 
 def _forward_backward(rows: list[Row], totals: dict[str, Size], element: int) -> Size:
-    outputs = sum((r.figures["activations"] for r in rows if r.figures["params"] != 0), 0)
+    outputs = add_up(r.figures["activations"] for r in rows if r.figures["params"] != 0)
     return compiled.forward_backward_bytes(A_p=outputs, Z_e=element)
 
 
@@ -404,7 +406,7 @@ def totals(rows: list[Row], dtype: str) -> dict[str, Size]:
     out: dict[str, Size] = {}
     for total in TOTALS:
         if total.compute is None:
-            out[total.key] = sum((r.figures[total.key] for r in rows), 0)
+            out[total.key] = add_up(r.figures[total.key] for r in rows)
         else:
             out[total.key] = total.compute(rows, out, DTYPES[dtype])
     return out

@@ -27,7 +27,10 @@ def _signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory.is_dir() else []
     out = []
     for path in files:
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except OSError:  # e.g. a dangling symbolic link: reading it reports the problem
+            stat = path.lstat()
         out.append((path.name, stat.st_size, stat.st_mtime_ns))
     return tuple(out)
 

@@ -225,9 +225,11 @@ def _step_math(name: str, items: tuple[tuple[str, Size], ...], result: Size, dis
     return math("<mrow>" + "".join(parts) + "</mrow>", display)
 
 
-def equation(lhs: Size, rhs: Size, display: bool = False) -> str:
-    """``lhs = rhs`` for two sizes, e.g. a condition on a symbolic input."""
-    return math(f"<mrow>{expression(lhs)}{_eq()}{expression(rhs)}</mrow>", display)
+def equation(lhs: Size, rhs: Size, display: bool = False, relation: str = "=") -> str:
+    """``lhs = rhs`` for two sizes, e.g. a condition on a symbolic input; ``relation`` ``>=``
+    writes ``lhs ≥ rhs``."""
+    sign = _eq() if relation == "=" else "<mo>&#x2265;</mo>"
+    return math(f"<mrow>{expression(lhs)}{sign}{expression(rhs)}</mrow>", display)
 
 
 @functools.lru_cache(maxsize=256)

@@ -6,6 +6,7 @@ with the words "expected ..., got ...". Validators also describe themselves for 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -99,8 +100,18 @@ def per_axis(minimum: int, rank: int, words: tuple[str, ...] = ()) -> Validator:
     return Validator(check, expected, {"anyOf": any_of})
 
 
+YAML11_BOOLEANS = {"yes": True, "no": False, "on": True, "off": False}
+"""Words YAML 1.1 reads as booleans and YAML 1.2 as text: refused, with a word on what to write."""
+
+
 def boolean() -> Validator:
     def check(node: YNode) -> bool:
+        if isinstance(node, YScalar) and isinstance(node.value, str) and node.value.lower() in YAML11_BOOLEANS:
+            meant = "true" if YAML11_BOOLEANS[node.value.lower()] else "false"
+            raise OptionError(
+                f"expected true or false, got {node.value} (YAML 1.1 reads it as {meant}, YAML 1.2 as text): "
+                f"write {meant}"
+            )
         if not (isinstance(node, YScalar) and isinstance(node.value, bool)):
             raise _fail("true or false", node)
         return node.value
@@ -122,15 +133,15 @@ def fraction() -> Validator:
 
 
 def number() -> Validator:
-    """Any real number (hyperparameters that do not change a size or a count)."""
+    """Any finite real number (hyperparameters that do not change a size or a count)."""
 
     def check(node: YNode) -> float:
         ok = isinstance(node, YScalar) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-        if not ok:
-            raise _fail("a number", node)
+        if not ok or not math.isfinite(node.value):  # type: ignore[attr-defined]
+            raise _fail("a finite number", node)
         return node.value  # type: ignore[attr-defined]
 
-    return Validator(check, "a number", {"type": "number"})
+    return Validator(check, "a finite number", {"type": "number"})
 
 
 def text() -> Validator:

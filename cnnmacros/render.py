@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import markdown as _markdown
 
 from cnnmacros import mathml
-from cnnmacros.errors import ArchitectureError
+from cnnmacros.errors import ArchitectureError, printable
 from cnnmacros.figures import FIGURES, Figure
 from cnnmacros.formulas import formula
 from cnnmacros.rows import Field, Row, Shape, Size, Step, Summary, is_number
@@ -24,9 +24,14 @@ _SAFE_URL = re.compile(r"^(?:https?://|mailto:|#|/|\./|\.\./|[^:/?#]+(?:[/?#]|$)
 
 
 def escape(text: str) -> str:
-    """Author text for Markdown or HTML: shown as typed, never read as markup or as a Jinja tag."""
-    out = "".join(_MD_SPECIAL.get(c, c) for c in text)
-    return out.replace("\n", " ")
+    """Author text for Markdown or HTML: shown as typed, never read as markup or as a Jinja tag.
+
+    A line feed reads as a space; every other character that is not printable (a carriage return
+    would end a table row, U+2028 a line) is shown as its escape, ``\\r``, as in the terminal."""
+    text = text.replace("\n", " ")
+    if not text.isprintable():
+        text = printable(text)
+    return "".join(_MD_SPECIAL.get(c, c) for c in text)
 
 
 def plain_title(text: str) -> str:
@@ -35,7 +40,7 @@ def plain_title(text: str) -> str:
     The page's own heading shows the exact text; the title swaps the three characters that could
     start markup for look-alikes.
     """
-    return " ".join(text.translate(str.maketrans({"<": "\u2039", ">": "\u203a", "&": "\uff06"})).split())
+    return printable(" ".join(text.translate(str.maketrans({"<": "\u2039", ">": "\u203a", "&": "\uff06"})).split()))
 
 
 def slug(index: int, name: str) -> str:
@@ -106,7 +111,7 @@ def step_block(step: Step, layer: str | None = None) -> str:
 def _conditions(row: Row) -> str:
     return "".join(
         f'<div class="cnn-condition"><span class="cnn-step-label">Condition ({html.escape(c.label)})</span>'
-        f"{mathml.equation(c.lhs, c.rhs, display=True)}"
+        f"{mathml.equation(c.lhs, c.rhs, display=True, relation=c.relation)}"
         "</div>"
         for c in row.conditions
     )
@@ -218,11 +223,22 @@ def architecture_page(summary: Summary, heading: bool = True) -> str:
     parts.append(f"Defined in `{html.escape(summary.file)}`; input {shape(summary.input)}, channels last.")
     parts.append(layer_table(summary))
     parts.append(totals_text(summary))
-    conditions = [(r, c) for r in summary.rows for c in r.conditions]
+    conditions = [(r, c) for r in summary.rows for c in r.conditions if c.relation == "="]
     if conditions:
         parts.append(
             "The input size is symbolic, and a declared input count ties it down: "
             + "; ".join(f"{escape(r.name)} needs {mathml.equation(c.lhs, c.rhs)}" for r, c in conditions)
+            + "."
+        )
+    bounds = [
+        (r, [mathml.equation(c.lhs, c.rhs, relation=c.relation) for c in r.conditions if c.relation != "="])
+        for r in summary.rows
+    ]
+    bounds = [(r, b) for r, b in bounds if b]
+    if bounds:
+        parts.append(
+            "Every size is at least 1 only for a large enough input: "
+            + "; ".join(f"{escape(r.name)} needs {' and '.join(b)}" for r, b in bounds)
             + "."
         )
     parts.append("## Worked formulas, layer by layer")

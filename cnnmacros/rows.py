@@ -8,6 +8,7 @@ the formula that produced a number without computing anything again.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,22 @@ def is_number(value: Size) -> bool:
 
 def product(values: Shape) -> Size:
     return math.prod(values)
+
+
+def add_up(values: Iterable[Size]) -> Size:
+    """The sum of sizes: integers added as integers, symbolic terms in one SymPy ``Add`` (adding
+    them one by one re-sorts the growing sum each time: time in the square of the layer count)."""
+    number, terms = 0, []
+    for value in values:
+        if isinstance(value, int):
+            number += value
+        else:
+            terms.append(value)
+    if not terms:
+        return number
+    import sympy
+
+    return sympy.Add(number, *terms)
 
 
 def format_size(value: Size) -> str:
@@ -57,11 +74,17 @@ class Step:
 
 @dataclass(frozen=True)
 class Condition:
-    """An equation the input must satisfy for the file to make sense, e.g. a declared input count."""
+    """An equation the input must satisfy for the file to make sense, e.g. a declared input count,
+    or (``relation`` ``>=``) the smallest input size for which every size is at least 1."""
 
     label: str
     lhs: Size
     rhs: Size
+    relation: str = "="
+
+    def text(self) -> str:
+        """``32*(H - 4)*(W - 4) = 128``, ``H >= 5``: as the terminal and the JSON print it."""
+        return f"{json_size(self.lhs)} {self.relation} {json_size(self.rhs)}"
 
 
 @dataclass(frozen=True)
@@ -170,7 +193,7 @@ class Summary:
             if r.sources:
                 out["from"] = list(r.sources)
             if r.conditions:
-                out["conditions"] = [f"{json_size(c.lhs)} = {json_size(c.rhs)}" for c in r.conditions]
+                out["conditions"] = [c.text() for c in r.conditions]
             return out
 
         return {

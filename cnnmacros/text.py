@@ -1,7 +1,8 @@
-"""Plain-text rendering of a summary, for the terminal."""
+"""Plain-text rendering of a summary, for the terminal: author text is escaped (``printable``)."""
 
 from __future__ import annotations
 
+from cnnmacros.errors import printable
 from cnnmacros.figures import FIGURES, TOTALS
 from cnnmacros.rows import Size, Summary, format_shape, json_size
 
@@ -42,7 +43,7 @@ def table(summary: Summary) -> str:
     zeros = ("0",) * len(figures)
     body = [("Input", "input", format_shape(summary.input), *zeros)]
     for r in summary.rows:
-        body.append((r.name, r.type, format_shape(r.output), *(count(r.figures[f.key]) for f in figures)))
+        body.append((printable(r.name), r.type, format_shape(r.output), *(count(r.figures[f.key]) for f in figures)))
     body.append(("Output", "output", format_shape(summary.output), *zeros))
     widths = [max(len(row[i]) for row in (head, *body)) for i in range(len(head))]
     right = (False, False, False, *(True for _ in figures))
@@ -51,16 +52,16 @@ def table(summary: Summary) -> str:
         return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)).rstrip()
 
     rule = "-" * len(line(head))
-    out = [summary.name, rule, line(head), rule, *(line(b) for b in body), rule]
+    out = [printable(summary.name), rule, line(head), rule, *(line(b) for b in body), rule]
     for total in TOTALS:
         if total.text:
             value = summary.totals[total.key]
             label = total.text.format(convention=summary.convention, dtype=summary.dtype)
             out.append(f"{label}: {sizes(value) if total.bytes else count(value)}")
-    conditions = [(r.name, c) for r in summary.rows for c in r.conditions]
+    conditions = [(printable(r.name), c) for r in summary.rows for c in r.conditions]
     if conditions:
         out.append("Conditions on the input size:")
-        out += [f"  {name}: {json_size(c.lhs)} = {json_size(c.rhs)} ({c.label})" for name, c in conditions]
+        out += [f"  {name}: {c.text()} ({c.label})" for name, c in conditions]
     return "\n".join(out)
 
 
@@ -92,8 +93,8 @@ def explain(summary: Summary) -> str:
 
     out = ["Worked formulas"]
     for row in summary.rows:
-        reads = f", reading {', '.join(row.sources)}" if row.sources else ""
-        out.append(f"{row.name} ({row.type}{reads}), output {format_shape(row.output)}")
+        reads = f", reading {', '.join(map(printable, row.sources))}" if row.sources else ""
+        out.append(f"{printable(row.name)} ({row.type}{reads}), output {format_shape(row.output)}")
         for step in row.steps:
             f = formula(step.formula)
             symbolic = _plain(f.rhs)
@@ -102,7 +103,7 @@ def explain(summary: Summary) -> str:
             parts = [f"{f.lhs} = {symbolic}"] + ([substituted] if substituted != result else []) + [result]
             out.append(f"  {step.label}: " + " = ".join(parts))
         for condition in row.conditions:
-            out.append(f"  condition ({condition.label}): {json_size(condition.lhs)} = {json_size(condition.rhs)}")
+            out.append(f"  condition ({condition.label}): {condition.text()}")
         if not row.steps and not row.conditions:
             out.append("  no parameters; the output has the shape of the input")
     return "\n".join(out)

@@ -8,12 +8,14 @@ line so that errors can name it.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from cnnmacros.errors import ArchitectureError, Problem
+from cnnmacros.errors import ArchitectureError, Problem, short
 
 try:  # the C composer is several times faster when libyaml is present
     from yaml import CSafeLoader as _BaseLoader
@@ -44,6 +46,11 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 
 
 MAX_NODES = 100_000
+"""The most values YAML aliases may add by repeating what they name (a "billion laughs" file)."""
+MAX_DEPTH = 64
+"""The deepest nesting of lists and mappings inside each other."""
+MAX_DIGITS = 100
+"""The most digits a number may have."""
 _YAML = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_YAML + t for t in ("null", "bool", "int", "float", "str", "timestamp")}
 _MAP = _YAML + "map"
@@ -51,6 +58,37 @@ _SEQ = _YAML + "seq"
 _MERGE = _YAML + "merge"
 _STR = _YAML + "str"
 _INT = _YAML + "int"
+_FLOAT = _YAML + "float"
+_BOOL = _YAML + "bool"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A number that is not read: a value of this type fits no option, and ``describe`` says why.
+
+    ``why`` follows the number as written: ``, which YAML 1.1 reads as octal (52): ...``;
+    ``shown``, when given, replaces both (a number too long to quote).
+    """
+
+    why: str
+    shown: str = ""
+
+
+_PREFIX = re.compile(r"^[-+]?0[bx]")
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
+_BASES = (("0b", "binary"), ("0x", "hexadecimal"), ("0", "octal"))
+
+
+def _refused_int(text: str, reading: Callable[[], Any]) -> Refused | None:
+    """Why an integer as YAML 1.1 writes it is refused, or None for a plain decimal one."""
+    if _DECIMAL.fullmatch(text):
+        return None
+    digits = text.lstrip("+-")
+    if ":" in digits:
+        base = "a base-60 number"
+    else:
+        base = next(words for prefix, words in _BASES if digits.startswith(prefix))
+    return Refused(f", which YAML 1.1 reads as {base} ({reading()}): write the number in plain decimal digits")
 
 
 @dataclass
@@ -79,12 +117,25 @@ class YMap(YNode):
     key_lines: dict[str, int] = field(default_factory=dict)
 
 
-def describe(node: YNode) -> str:
-    """How a found value is quoted in a message: as the author wrote it."""
+EXCERPT = 40
+"""How many characters of a long string a message quotes."""
+
+
+def excerpt(text: str) -> str:
+    """A string quoted for a message: whole when short, else its first characters and its length."""
+    if len(text) <= EXCERPT + 20:
+        return repr(text)
+    return f"{text[:EXCERPT]!r}... ({len(text):,} characters)"
+
+
+def describe(node: YNode, depth: int = 0) -> str:
+    """How a found value is quoted in a message: as the author wrote it, never at length."""
     if isinstance(node, YMap):
         return "a mapping"
     if isinstance(node, YSeq):
-        items = [describe(i) for i in node.items[:8]]
+        if depth > 1 and node.items:
+            return "[...]"
+        items = [describe(i, depth + 1) for i in node.items[:8]]
         return "[" + ", ".join(items) + (", ..." if len(node.items) > 8 else "") + "]"
     assert isinstance(node, YScalar)
     value = node.value
@@ -94,9 +145,11 @@ def describe(node: YNode) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return node.text
+    if isinstance(value, Refused):
+        return value.shown or node.text + value.why
     if isinstance(value, str):
-        return repr(value) if value else "an empty string"
-    return repr(node.text)
+        return excerpt(value) if value else "an empty string"
+    return excerpt(node.text)
 
 
 def _tag_name(tag: str) -> str:
@@ -111,6 +164,7 @@ class _Converter:
         self.problems: list[Problem] = []
         self.budget = MAX_NODES
         self.constructor = yaml.SafeLoader("")
+        self.depth = 0
 
     def problem(self, node: yaml.Node, path: str, message: str) -> None:
         self.problems.append(Problem(self.file, node.start_mark.line + 1, path, message))
@@ -119,7 +173,7 @@ class _Converter:
         self.problem(
             node,
             path,
-            f"YAML tag {_tag_name(node.tag)} is not allowed: architecture files "
+            f"YAML tag {excerpt(_tag_name(node.tag))[1:-1]} is not allowed: architecture files "
             "hold only plain values, lists and mappings",
         )
 
@@ -129,23 +183,55 @@ class _Converter:
             raise _TooLargeError(node)
         line = node.start_mark.line + 1
         if isinstance(node, yaml.ScalarNode):
-            if node.tag not in _SCALAR_TAGS:
-                self.tag_problem(node, path)
-                return YScalar(line, None, node.value)
-            if node.tag == _STR:
-                return YScalar(line, node.value, node.value)
-            if node.tag == _INT and node.value.isdigit() and node.value.isascii() and node.value[0] != "0":
-                return YScalar(line, int(node.value), node.value)  # decimal: YAML's own reading, faster
-            try:
-                value = self.constructor.yaml_constructors[node.tag](self.constructor, node)
-            except (ValueError, ArithmeticError, yaml.YAMLError):  # e.g. PyYAML reads 0b_ as an int, then fails
-                self.problem(node, path, f"expected a readable {_tag_name(node.tag)[2:]}, got {node.value!r}")
-                return YScalar(line, None, node.value)
-            return YScalar(line, value, node.value)
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != _SEQ:
-                self.tag_problem(node, path)
-            return YSeq(line, [self.convert(item, f"{path}[{i}]") for i, item in enumerate(node.value)])
+            return self.scalar(node, path, line)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _TooDeepError(node)
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                if node.tag != _SEQ:
+                    self.tag_problem(node, path)
+                return YSeq(line, [self.convert(item, f"{path}[{i}]") for i, item in enumerate(node.value)])
+            return self.mapping(node, path, line)
+        finally:
+            self.depth -= 1
+
+    def scalar(self, node: yaml.ScalarNode, path: str, line: int) -> YScalar:
+        """A plain value. Numbers of more than ``MAX_DIGITS`` digits, and integers YAML 1.1 reads
+        in another base (``010`` is 8, ``1:30`` is 90), are ``Refused``; ``yes``, ``no``, ``on`` and
+        ``off`` are text, as in YAML 1.2: only ``true`` and ``false`` are booleans."""
+        text = node.value
+        if node.tag not in _SCALAR_TAGS:
+            self.tag_problem(node, path)
+            return YScalar(line, None, text)
+        if node.tag == _STR:
+            return YScalar(line, text, text)
+        if node.tag == _INT and text.isdigit() and text.isascii() and text[0] != "0" and len(text) <= MAX_DIGITS:
+            return YScalar(line, int(text), text)  # decimal: YAML's own reading, faster
+        if node.tag == _BOOL and text.lower() not in ("true", "false"):
+            return YScalar(line, text, text)
+        if node.tag in (_INT, _FLOAT):
+            if node.tag == _FLOAT:
+                digits = sum(c.isdigit() for c in text)
+            else:  # hexadecimal digits count too, the base's prefix does not
+                digits = sum(c.isalnum() for c in _PREFIX.sub("", text, count=1))
+            if digits > MAX_DIGITS:
+                shown = f"a number of {digits:,} digits (the limit is {MAX_DIGITS} digits)"
+                return YScalar(line, Refused("", shown), text)
+            if node.tag == _FLOAT and ":" in text:
+                return YScalar(line, Refused(", which YAML 1.1 reads as a base-60 number: write it in decimal"), text)
+        try:
+            value = self.constructor.yaml_constructors[node.tag](self.constructor, node)
+        except (ValueError, ArithmeticError, yaml.YAMLError):  # e.g. PyYAML reads 0b_ as an int, then fails
+            self.problem(node, path, f"expected a readable {_tag_name(node.tag)[2:]}, got {excerpt(text)}")
+            return YScalar(line, None, text)
+        if node.tag == _INT:
+            refused = _refused_int(text, lambda: value)
+            if refused:
+                return YScalar(line, refused, text)
+        return YScalar(line, value, text)
+
+    def mapping(self, node: yaml.Node, path: str, line: int) -> YMap:
         assert isinstance(node, yaml.MappingNode)
         if node.tag != _MAP:
             self.tag_problem(node, path)
@@ -159,7 +245,7 @@ class _Converter:
                 self.problem(key_node, path, "expected a plain key, got a list or mapping as a key")
                 continue
             key = key_node.value
-            child = f"{path} {key}" if path else key
+            child = f"{path} {short(key)}" if path else short(key)
             if key in out.items:
                 self.problem(key_node, child, f"duplicate key (first at line {out.key_lines[key]})")
                 continue
@@ -187,36 +273,62 @@ class _Converter:
 def _expanded_size(root: yaml.Node) -> int:
     """How many values the document holds once aliases are expanded, counted without expanding.
 
-    Aliased nodes are shared objects in the composed graph, so each distinct node is sized once.
-    A node that contains itself (a recursive alias) counts as too large.
+    Aliased nodes are shared objects in the composed graph, so each distinct node is sized once
+    (with the height of its subtree, so that an alias cannot nest values deeper than
+    ``MAX_DEPTH``). The aliases may add at most ``MAX_NODES`` values to those written: a node whose
+    expanded size passes the distinct nodes seen so far by more than that stops the count. A node
+    that contains itself (a recursive alias) counts as too large.
     """
-    sizes: dict[int, int] = {}
+    sizes: dict[int, tuple[int, int]] = {}  # id -> (expanded size, height)
     active: set[int] = set()
 
-    def size(node: yaml.Node) -> int:
+    def size(node: yaml.Node, depth: int, parent: yaml.Node | None = None) -> tuple[int, int]:
         key = id(node)
         if key in sizes:
-            return sizes[key]
+            total, height = sizes[key]
+            if depth + height > MAX_DEPTH:  # an alias nests what it names too deep: say where
+                raise _TooDeepError(parent or node)
+            return total, height
         if key in active:
+            raise _RecursiveAliasError(node)
+        total, height = 1, 0
+        if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
+            if depth >= MAX_DEPTH:
+                raise _TooDeepError(node)
+            active.add(key)
+            children = node.value if isinstance(node, yaml.SequenceNode) else [c for kv in node.value for c in kv]
+            for child in children:
+                child_total, child_height = size(child, depth + 1, node)
+                total += child_total
+                height = max(height, child_height + 1)
+            active.discard(key)
+        limit = MAX_NODES + len(sizes) + 1
+        if total > limit:
             raise _TooLargeError(node)
-        active.add(key)
-        total = 1
-        if isinstance(node, yaml.SequenceNode):
-            total += sum(size(child) for child in node.value)
-        elif isinstance(node, yaml.MappingNode):
-            total += sum(size(k) + size(v) for k, v in node.value)
-        active.discard(key)
-        sizes[key] = total = min(total, MAX_NODES + 1)
-        if total > MAX_NODES:
-            raise _TooLargeError(node)
-        return total
+        sizes[key] = (total, height)
+        return total, height
 
-    return size(root)
+    return size(root, 0)[0]
 
 
 class _TooLargeError(Exception):
     def __init__(self, node: yaml.Node) -> None:
         self.node = node
+
+
+class _TooDeepError(_TooLargeError):
+    pass
+
+
+class _RecursiveAliasError(_TooLargeError):
+    pass
+
+
+DEPTH_MESSAGE = (
+    f"expected lists and mappings nested at most {MAX_DEPTH} deep, got deeper nesting (the limit is {MAX_DEPTH} levels)"
+)
+RECURSIVE_MESSAGE = "expected no YAML alias inside the value it names, got one that would repeat it without end"
+ALIAS_MESSAGE = f"YAML aliases repeat more than {MAX_NODES:,} values (the limit is {MAX_NODES:,})"
 
 
 def _utf8(file: str, data: bytes) -> str:
@@ -238,10 +350,16 @@ def load(file: str, data: bytes) -> YNode:
         text = text[1:]
     try:
         root = yaml.compose(text, Loader=_Loader)
+    except RecursionError:  # PyYAML's pure-Python composer, without libyaml, on deep nesting
+        raise ArchitectureError([Problem(file, 1, "", DEPTH_MESSAGE)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
+        if "maximum nesting depth" in str(exc.problem):  # libyaml's own limit, deeper than ours
+            raise ArchitectureError([Problem(file, line, "", DEPTH_MESSAGE)]) from None
         what = ": ".join(filter(None, [exc.context, exc.problem]))
+        if len(what) > 200:  # e.g. an undefined alias's name, quoted whole
+            what = what[:200] + "..."
         if exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
             what += f" (it opened at line {exc.context_mark.line + 1})"
         raise ArchitectureError([Problem(file, line, "", f"YAML syntax error: {what}")]) from None
@@ -250,21 +368,20 @@ def load(file: str, data: bytes) -> YNode:
     if root is None:
         raise ArchitectureError([Problem(file, 1, "", "file is empty: expected a mapping with name, input and layers")])
     converter = _Converter(file)
+    converter.budget += len(text)  # each written value takes at least a character
     try:
         if "&" in text and "*" in text:  # an alias needs an anchor: only then can values repeat
             _expanded_size(root)
         tree = converter.convert(root)
     except _TooLargeError as exc:
-        raise ArchitectureError(
-            [
-                Problem(
-                    file,
-                    exc.node.start_mark.line + 1,
-                    "",
-                    f"document expands to more than {MAX_NODES:,} values (nested YAML aliases?)",
-                )
-            ]
-        ) from None
+        message = (
+            DEPTH_MESSAGE
+            if isinstance(exc, _TooDeepError)
+            else RECURSIVE_MESSAGE
+            if isinstance(exc, _RecursiveAliasError)
+            else ALIAS_MESSAGE
+        )
+        raise ArchitectureError([Problem(file, exc.node.start_mark.line + 1, "", message)]) from None
     if converter.problems:
         raise ArchitectureError(converter.problems)
     return tree

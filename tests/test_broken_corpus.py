@@ -76,12 +76,95 @@ EXPECTED: dict[str, list[str]] = {
         "1: name: YAML tag !!python/object/apply:os.system is not allowed: architecture files "
         "hold only plain values, lists and mappings"
     ],
-    "alias-bomb.yaml": ["9: document expands to more than 100,000 values (nested YAML aliases?)"],
+    "alias-bomb.yaml": ["9: YAML aliases repeat more than 100,000 values (the limit is 100,000)"],
     "several-errors.yaml": [
         "4: layers[0] (c1) filters: expected a positive integer, got 0",
         "5: layers[1] (c2) type: expected a known layer type (did you mean 'conv2d'?), got 'conv2'",
         "6: layers[2] (p1) strdie: unknown key for maxpool2d (did you mean 'stride'?); "
         "expected ceil_mode, from, padding, pool, stride",
+    ],
+    # Symbolic sizes: joins never equal, declared counts no input gives, names that read as others.
+    "join-never-equal.yaml": [
+        "6: layers[2] (sum) from: expected inputs of sizes that can be equal, got (H - 2)x(W - 2)x3 (a) "
+        "and (H - 4)x(W - 4)x3 (b): H - 2 and H - 4 differ for every input size",
+    ],
+    "dense-inputs-no-solution.yaml": [
+        "5: layers[1] (fc) inputs: expected a count that some input size gives, got 7: 16*(H - 2)*(W - "
+        "2) = 7 has no solution in positive integers with every size at least 1 (H >= 5, W >= 5)",
+    ],
+    "reserved-size-name.yaml": [
+        "2: input[0]: expected a size name that reads as itself (such as H or width), got 'I', which "
+        "SymPy or Python reads as a constant or a function",
+        "2: input[1]: expected a size name that reads as itself (such as H or width), got 'oo', which "
+        "SymPy or Python reads as a constant or a function",
+        "2: input[2]: expected a size name that reads as itself (such as H or width), got 'floor', which "
+        "SymPy or Python reads as a constant or a function",
+        "2: input[3]: expected a size name that reads as itself (such as H or width), got 'alpha_1', "
+        "which formulas draw as the Greek letter alpha",
+    ],
+    "reserved-size-name-2.yaml": [
+        "2: input[0]: expected a size name that reads as itself (such as H or width), got 'N', which "
+        "SymPy or Python reads as a constant or a function",
+        "2: input[1]: expected a size name that reads as itself (such as H or width), got 'H__2', which "
+        "formulas draw as a power (the part after __ as an exponent)",
+    ],
+    # Hostile files: limits, misread numbers, text that could forge output.
+    "huge-integer.yaml": [
+        "4: layers[0] (c1) filters: expected a positive integer, got a number of 5,000 digits (the limit "
+        "is 100 digits)",
+    ],
+    "huge-float.yaml": [
+        "4: layers[0] (n1) alpha: expected a finite number, got a number of 401 digits (the limit is 100 digits)",
+        "4: layers[0] (n1) beta: expected a finite number, got .inf",
+    ],
+    "deep-flow.yaml": [
+        "3: expected lists and mappings nested at most 64 deep, got deeper nesting (the limit is 64 levels)",
+    ],
+    "deep-block.yaml": [
+        "67: expected lists and mappings nested at most 64 deep, got deeper nesting (the limit is 64 levels)",
+    ],
+    "leading-zero.yaml": [
+        "4: layers[0] (c1) filters: expected a positive integer, got 064, which YAML 1.1 reads as octal "
+        "(52): write the number in plain decimal digits",
+        "5: layers[1] (c2) filters: expected a positive integer, got 010, which YAML 1.1 reads as octal "
+        "(8): write the number in plain decimal digits",
+        "5: layers[1] (c2) kernel: expected a positive integer or a list of 2 positive integers, got "
+        "0x3, which YAML 1.1 reads as hexadecimal (3): write the number in plain decimal digits",
+    ],
+    "base-60.yaml": [
+        "4: layers[0] (c1) filters: expected a positive integer, got 1:30, which YAML 1.1 reads as a "
+        "base-60 number (90): write the number in plain decimal digits",
+    ],
+    "yaml11-boolean.yaml": [
+        "4: layers[0] (c1) bias: expected true or false, got yes (YAML 1.1 reads it as true, YAML 1.2 as "
+        "text): write true",
+        "5: layers[1] (p1) ceil_mode: expected true or false, got Off (YAML 1.1 reads it as false, YAML "
+        "1.2 as text): write false",
+    ],
+    "control-in-name.yaml": [
+        "4: layers[0] name: expected one line of printable text, got '\\x1b[2J\\rFAKE.yaml:1: all good' (a "
+        "control character (U+001B) at character 1)",
+        "5: layers[1] name: expected one line of printable text, got 'two\\nlines' (a line break (U+000A) "
+        "at character 4)",
+        "6: layers[2] name: expected one line of printable text, got 'nul\\x00' (a control character "
+        "(U+0000) at character 4)",
+    ],
+    "bidi-in-name.yaml": [
+        "1: name: expected one line of printable text, got 'Right\\u202eto left' (a bidirectional-text "
+        "control (U+202E) at character 6)",
+        "4: layers[0] name: expected one line of printable text, got 'r\\u2066x\\u2069' (a "
+        "bidirectional-text control (U+2066) at character 2)",
+    ],
+    "long-name.yaml": [
+        "4: layers[0] name: expected a name of at most 200 characters, got one of 201 characters",
+    ],
+    "too-many-layers.yaml": [
+        "3: layers: expected at most 10,000 layers, got 10,001 (the limit is 10,000)",
+    ],
+    "control-in-description.yaml": [
+        "2: description: expected printable text, got 'Fine\\nlines, but \\x1b[31mred' (a control "
+        "character (U+001B) at character 17)",
+        "3: source: expected one line of printable text, got 'one\\rline' (a line break (U+000D) at character 4)",
     ],
 }
 

@@ -71,3 +71,16 @@ def test_hostile_page_runs_no_script_in_chromium(evil_site: Path) -> None:
         browser.close()
     assert dialogs == []
     assert heading.rstrip("¶") == "<script>alert('name')</script> {{ 7*7 }} | *star*"
+
+
+def test_a_line_break_in_a_name_fails_the_strict_build(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    (project / "architectures" / "split.yaml").write_text(
+        'name: Split\ninput: [8, 8, 3]\nlayers:\n  - {name: "a\\r| forged | row", type: relu}\n', encoding="utf-8"
+    )
+    done = build_site(project / "mkdocs.yml", project / "site")
+    assert done.returncode != 0
+    assert (
+        "architectures/split.yaml:4: layers[0] name: expected one line of printable text, got "
+        "'a\\r| forged | row' (a line break (U+000D) at character 2)"
+    ) in done.stderr

@@ -48,7 +48,7 @@ def test_boolean_fraction_number_text() -> None:
     assert fraction()(node("0.5")) == 0.5
     assert error(fraction(), "1") == "expected a number from 0 up to 1, got 1"
     assert number()(node("-2")) == -2
-    assert error(number(), "x") == "expected a number, got 'x'"
+    assert error(number(), "x") == "expected a finite number, got 'x'"
     assert text()(node("hi")) == "hi"
     assert error(text(), "''") == "expected a non-empty string, got an empty string"
 

@@ -70,6 +70,15 @@ def test_escape_leaves_no_markup() -> None:
     assert html.unescape(out) == hostile
 
 
+def test_escape_cannot_end_a_table_row_or_a_line() -> None:
+    # Markdown ends a line at CR and LF; the others end lines elsewhere (str.splitlines, browsers).
+    for breaker in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029":
+        out = escape(f"a{breaker}| b | c")
+        assert out.isprintable() and len(f"| {out} |".splitlines()) == 1, repr(breaker)
+    assert escape("a\rb") == "a&#92;rb" and escape("a\nb") == "a b"
+    assert escape("\x1b[2J\u202e") == "&#92;x1b&#91;2J&#92;u202e"
+
+
 def test_description_is_markdown_without_html_or_unsafe_links() -> None:
     out = description("**ok** <script>x</script> [a](javascript:alert(1)) [b](https://example.org/p) [c](page.md)")
     assert "<strong>ok</strong>" in out and "&lt;script&gt;" in out

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from cnnmacros.errors import ArchitectureError
-from cnnmacros.yamlnodes import MAX_NODES, YMap, YScalar, YSeq, describe, load
+from cnnmacros.yamlnodes import MAX_NODES, Refused, YMap, YScalar, YSeq, describe, load
 
 
 def messages(text: str | bytes) -> list[str]:
@@ -47,9 +47,9 @@ def test_object_tags_are_refused_with_their_path() -> None:
     assert messages("a: !!binary aGk=\n")[0].startswith("f.yaml:1: a: YAML tag !!binary is not allowed")
 
 
-def test_recursive_alias_is_too_large_not_a_hang() -> None:
+def test_recursive_alias_is_an_error_not_a_hang() -> None:
     assert messages("a: &a [1, *a]\n") == [
-        f"f.yaml:1: document expands to more than {MAX_NODES:,} values (nested YAML aliases?)"
+        "f.yaml:1: expected no YAML alias inside the value it names, got one that would repeat it without end"
     ]
 
 
@@ -88,6 +88,10 @@ PLAIN = st.one_of(
 @settings(max_examples=500)
 @given(PLAIN)
 def test_fast_scalar_path_reads_exactly_as_yaml(word: str) -> None:
+    """YAML 1.1's reading, except what it reads unlike a person: integers in another base are
+    refused, and yes/no/on/off are text (as in YAML 1.2)."""
+    import re
+
     import yaml
 
     try:
@@ -96,6 +100,14 @@ def test_fast_scalar_path_reads_exactly_as_yaml(word: str) -> None:
         assert messages(f"v: {word}\n")[0].startswith("f.yaml:1: v: expected a readable ")
         return
     got = load("f.yaml", f"v: {word}\n".encode()).items["v"].value
+    if isinstance(expected, int) and not isinstance(expected, bool):
+        if not re.fullmatch(r"[-+]?(0|[1-9][0-9_]*)", word):
+            assert isinstance(got, Refused), word
+            assert got.why.endswith(f"({expected}): write the number in plain decimal digits"), got
+            return
+    if isinstance(expected, bool) and word.lower() not in ("true", "false"):
+        assert got == word
+        return
     assert type(got) is type(expected)
     if isinstance(expected, float) and math.isnan(expected):
         assert math.isnan(got)
@@ -105,3 +117,54 @@ def test_fast_scalar_path_reads_exactly_as_yaml(word: str) -> None:
 
 def test_unreadable_number_is_an_error_not_a_crash() -> None:
     assert messages("v: 0b_\n") == ["f.yaml:1: v: expected a readable int, got '0b_'"]
+
+
+def test_a_large_plain_document_is_not_an_alias_bomb() -> None:
+    # 10,000 layers of 12 values each: more values than the alias budget, and not one alias.
+    text = "layers:\n" + "".join(
+        f"  - {{name: c{i}, type: conv2d, filters: 1, kernel: 1, stride: 1}}\n" for i in range(10_000)
+    )
+    tree = load("f.yaml", text.encode())
+    assert len(tree.items["layers"].items) == 10_000
+    assert 12 * 10_000 > MAX_NODES
+
+
+def test_an_alias_may_repeat_values_up_to_the_budget() -> None:
+    # a1 holds 1 + 100 values; 99 aliases of it add 99 * 101 = 9,999 values: within the budget.
+    text = "a: &a1 [" + ", ".join(["x"] * 100) + "]\nb: [" + ", ".join(["*a1"] * 99) + "]\n"
+    assert len(load("f.yaml", text.encode()).items["b"].items) == 99
+
+
+def test_aliases_cannot_nest_deeper_than_the_limit() -> None:
+    # Each anchor nests the one before a level deeper: 70 levels once expanded, 2 as written.
+    lines = ["a0: &a0 [x]"] + [f"a{i}: &a{i} [*a{i - 1}]" for i in range(1, 70)]
+    assert messages("\n".join(lines) + "\n") == [
+        "f.yaml:64: expected lists and mappings nested at most 64 deep, got deeper nesting (the limit is 64 levels)"
+    ]
+
+
+def test_nesting_at_the_limit_is_read() -> None:
+    text = "a: " + "[" * 63 + "1" + "]" * 63 + "\n"
+    node = load("f.yaml", text.encode()).items["a"]
+    for _ in range(63):
+        node = node.items[0]
+    assert node.value == 1
+    assert messages("a: " + "[" * 64 + "]" * 64 + "\n")[0].startswith("f.yaml:1: expected lists and mappings nested")
+
+
+def test_numbers_of_many_digits_are_refused_unread() -> None:
+    tree = load("f.yaml", f"a: {'9' * 100}\nb: {'9' * 101}\nc: 0x{'f' * 200}\n".encode())
+    assert tree.items["a"].value == 10**100 - 1
+    assert describe(tree.items["b"]) == "a number of 101 digits (the limit is 100 digits)"
+    assert describe(tree.items["c"]) == "a number of 200 digits (the limit is 100 digits)"
+
+
+def test_describe_quotes_only_an_excerpt() -> None:
+    tree = load("f.yaml", f"a: {'x' * 1400}\nb: [[[1, [2]]]]\n".encode())
+    assert describe(tree.items["a"]) == repr("x" * 40) + "... (1,400 characters)"
+    assert describe(tree.items["b"]) == "[[[...]]]"
+
+
+def test_yaml11_words_other_than_true_and_false_are_text() -> None:
+    tree = load("f.yaml", b"a: yes\nb: Off\nc: true\nd: FALSE\n")
+    assert [tree.items[k].value for k in "abcd"] == ["yes", "Off", True, False]

@@ -1,0 +1,127 @@
+"""Reasoning on symbolic sizes: nested floors, joins that can never be equal, declared counts that
+no input gives, and the smallest input for which every size is at least 1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnnmacros.engine import summarize
+from cnnmacros.render import architecture_page
+from cnnmacros.symbolic import flatten_floors, has_solution, never_equal, reserved_name, smallest_positive
+from cnnmacros.text import table
+
+from .conftest import run_cli
+
+H, W = (sympy.Symbol(n, integer=True, positive=True) for n in "HW")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 5), st.integers(-6, 6)), min_size=1, max_size=6),
+    st.integers(1, 10_000),
+)
+def test_flattened_floors_are_equal_to_the_nested_ones(steps: list[tuple[int, int]], value: int) -> None:
+    nested = flat = H
+    for stride, constant in steps:
+        nested = sympy.floor((nested + constant) / stride)
+        flat = flatten_floors(sympy.floor((flat + constant) / stride))
+    assert flat.xreplace({H: value}) == nested.xreplace({H: value})
+    assert sum(1 for e in sympy.preorder_traversal(flat) if isinstance(e, sympy.floor)) <= 1
+
+
+def test_a_join_of_sizes_a_constant_apart_is_never_equal() -> None:
+    assert never_equal(H - 2, H - 4) and never_equal(2 * H, H)
+    assert not never_equal(H, W) and not never_equal(sympy.floor(H / 2), sympy.floor((H - 1) / 2))
+
+
+def test_declared_counts_are_solved_in_positive_integers() -> None:
+    assert has_solution(16 * (H - 2) * (W - 2), 7, {H: 3, W: 3}) is False  # 16 does not divide 7
+    assert has_solution(16 * (H - 2) * (W - 2), 8, {H: 3, W: 3}) is False  # 16 at the smallest input
+    assert has_solution(32 * (H - 4) * (W - 4), 32 * 97, {H: 5, W: 5}) is True  # H = 5, W = 101
+    assert has_solution(16 * sympy.floor(H / 2) * sympy.floor(W / 2), 16 * 35, {H: 2, W: 2}) is True
+    assert has_solution(3 * (H - 1), 3 * 10**89, {H: 2}) is True  # found by bisection, not by counting
+    assert has_solution(3 * (H - 1), 10**90 + 1, {H: 2}) is False
+    assert has_solution((H - 4) * (W - 4), 2**61 - 1, {H: 5, W: 5}) is True  # H = 5, W = 2**61 + 3
+
+
+def test_a_search_out_of_budget_leaves_the_count_undecided(monkeypatch) -> None:
+    from cnnmacros import symbolic
+
+    monkeypatch.setattr(symbolic, "SEARCH_BUDGET", 3)
+    assert has_solution(3 * (H - 1), 3 * 10**89, {H: 2}) is None
+
+
+def test_smallest_input_for_positive_sizes() -> None:
+    assert smallest_positive(H - 8, H, 1) == 9
+    assert smallest_positive(sympy.floor((H - 7) / 2) + 1, H, 3) == 7
+    assert smallest_positive(sympy.floor(H / 2**170), H, 1) == 2**170
+    assert smallest_positive(sympy.floor((H - 2 * 4 - 1) / 3) + 1, H, 1) == 9  # dilation 2, kernel 5, stride 3
+    assert smallest_positive(sympy.floor((H - 4) / 3) + 1, H, 20) == 20  # never below the start
+    assert smallest_positive(sympy.floor(H**2 / 7), H, 1) == 3  # not a window's form: searched
+
+
+def test_names_that_read_as_something_else() -> None:
+    for name in ("pi", "E", "I", "oo", "N", "S", "floor", "min", "sqrt", "alpha", "Lambda", "beta2", "H__2"):
+        assert reserved_name(name), name
+    for name in ("H", "W", "D", "L", "C", "width", "H_in", "x2", "batch"):
+        assert reserved_name(name) is None, name
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "a.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_a_size_that_is_zero_for_small_inputs_gets_its_condition(tmp_path: Path) -> None:
+    path = write(tmp_path, "name: x\ninput: [H, W, 3]\nlayers:\n  - {name: c, type: conv2d, filters: 16, kernel: 9}\n")
+    summary = summarize(path)
+    assert table(summary).splitlines()[-3:] == [
+        "Conditions on the input size:",
+        "  c: H >= 9 (every size at least 1)",
+        "  c: W >= 9 (every size at least 1)",
+    ]
+    done = run_cli("summary", "--json", str(path))
+    assert json.loads(done.stdout)["layers"][0]["conditions"] == ["H >= 9", "W >= 9"]
+    page = architecture_page(summary)
+    assert "Every size is at least 1 only for a large enough input: c needs <math" in page
+    assert "<mi>H</mi><mo>&#x2265;</mo><mn>9</mn>" in page
+
+
+def test_padding_can_hide_a_size_that_was_zero(tmp_path: Path) -> None:
+    # c1 needs H >= 9; c2 pads it back to H + 10, which is positive for every H: c1 keeps the condition.
+    path = write(
+        tmp_path,
+        "name: x\ninput: [H, 8, 3]\nlayers:\n  - {name: c1, type: conv2d, filters: 4, kernel: [9, 1]}\n"
+        "  - {name: c2, type: conv2d, filters: 4, kernel: 3, padding: 10}\n",
+    )
+    assert [(r.name, [c.text() for c in r.conditions]) for r in summarize(path).rows] == [
+        ("c1", ["H >= 9"]),
+        ("c2", []),
+    ]
+
+
+def test_170_stride_2_layers_on_a_symbolic_size(tmp_path: Path) -> None:
+    layers = "".join(f"  - {{name: p{i}, type: maxpool2d, pool: 2}}\n" for i in range(170))
+    path = write(tmp_path, "name: x\ninput: [H, W, 3]\nlayers:\n" + layers)
+    done = run_cli("summary", str(path))  # it recursed past Python's limit inside SymPy
+    assert done.returncode == 0 and done.stderr == "", done.stderr[-500:]
+    assert f"  p169: H >= {2**170} (every size at least 1)" in done.stdout
+
+
+def test_check_and_summary_agree_on_the_largest_numbers_a_file_can_hold(tmp_path: Path) -> None:
+    big = "9" * 100
+    path = write(
+        tmp_path,
+        f"name: x\ninput: [{big}, {big}, {big}, {big}]\nlayers:\n"
+        f"  - {{name: c, type: conv3d, filters: {big}, kernel: {big}, padding: {big}}}\n"
+        f"  - {{name: d, type: dense, units: {big}}}\n",
+    )
+    for command in ("check", "summary"):
+        done = run_cli(command, str(path))
+        assert done.returncode == 0 and done.stderr == "", (command, done.stderr[-500:])
