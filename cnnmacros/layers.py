@@ -443,6 +443,16 @@ class Merge(LayerKind):
                     )
                     return None, []
                 if not (a == b or a == 1 or b == 1):
+                    from cnnmacros.symbolic import never_equal  # symbolic sizes have imported SymPy
+
+                    if never_equal(a, b):
+                        report(
+                            "from",
+                            f"expected inputs of sizes that can be equal, got {format_shape(shapes[0])} "
+                            f"({layer.sources[0]}) and {format_shape(other)} ({name}): {a} and {b} differ "
+                            "for every input size",
+                        )
+                        return None, []
                     conditions.append(Condition(f"equal sizes for {layer.type}", a, b))
                 joined.append(size)
             output = tuple(joined)
