@@ -5,7 +5,8 @@
 1. ``cnnmacros summary`` of AlexNet as a whole process, against ``torchinfo.summary`` of the same
    network (when PyTorch and torchinfo are installed): time and peak memory.
 2. Summaries of synthetic networks of 100, 1,000 and 10,000 layers: time, peak memory, and how
-   time grows with the number of layers.
+   time grows with the number of layers; the same blocks on a symbolic input (H x W), 640 and
+   6,400 layers (budget: 6,400 under 5 s).
 3. ``mkdocs build`` of the whole site, and the share of it spent in cnnmacros.
 4. Under ``mkdocs serve``: from saving an architecture file to the rebuilt page being served.
 
@@ -76,16 +77,17 @@ def medians(command: list[str], repeat: int) -> tuple[float, float]:
     return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
 
-def synthetic(layers: int, directory: Path) -> Path:
-    """A network of conv/batch-norm/ReLU blocks that keep a 32x32x16 tensor, ``layers`` long."""
+def synthetic(layers: int, directory: Path, size: str = "32, 32") -> Path:
+    """A network of conv/batch-norm/ReLU blocks that keep a 32x32x16 tensor, ``layers`` long
+    (``size`` "H, W": the same blocks on a symbolic input)."""
     kinds = [
         "{name: c%d, type: conv2d, filters: 16, kernel: 3, padding: 1}",
         "{name: b%d, type: batchnorm}",
         "{name: r%d, type: relu}",
     ]
-    lines = ["name: synthetic", "input: [32, 32, 16]", "layers:"]
+    lines = ["name: synthetic", f"input: [{size}, 16]", "layers:"]
     lines += ["  - " + kinds[i % 3] % i for i in range(layers)]
-    path = directory / f"synthetic-{layers}.yaml"
+    path = directory / f"synthetic-{layers}{'-symbolic' if not size[0].isdigit() else ''}.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -146,6 +148,28 @@ def bench_synthetic(repeat: int, rows: list, results: dict, work: Path) -> None:
     growth = math.log(inside[10_000] / inside[1_000], 10)
     rows.append(("2", "growth exponent, 1,000 -> 10,000 layers", growth, math.nan, "in-process; 1.0 is linear"))
     results["growth_exponent"] = growth
+
+
+def bench_symbolic(repeat: int, rows: list, results: dict, work: Path) -> None:
+    inside = {}
+    for layers in (640, 6_400):
+        path = synthetic(layers, work, "H, W")
+        t, mib = medians([str(BIN / "cnnmacros"), "summary", str(path)], repeat)
+        runs = [
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", INSIDE, str(path)], env=ENV, capture_output=True, text=True, check=True
+                ).stdout
+            )
+            for _ in range(repeat)
+        ]
+        inside[layers] = statistics.median(runs)
+        note = f"{inside[layers] * 1000:.0f} ms in-process"
+        rows.append(("2", f"summary of {layers:,} symbolic layers (process)", t, mib, note))
+        results[f"symbolic_{layers}"] = {"s": t, "mib": mib, "in_process_s": inside[layers]}
+    growth = math.log(inside[6_400] / inside[640], 10)
+    rows.append(("2", "growth exponent, 640 -> 6,400 symbolic", growth, math.nan, "in-process; 1.0 is linear"))
+    results["symbolic_growth_exponent"] = growth
 
 
 def bench_build(repeat: int, rows: list, results: dict, work: Path) -> None:
@@ -243,6 +267,7 @@ def main() -> int:
         work = Path(tmp)
         bench_alexnet(args.repeat, rows, results)
         bench_synthetic(args.repeat, rows, results, work)
+        bench_symbolic(args.repeat, rows, results, work)
         bench_build(args.repeat, rows, results, work)
         bench_serve(args.repeat, rows, results, work)
     print(f"{results['date']}, {results['machine']}; medians of {args.repeat} runs\n")
