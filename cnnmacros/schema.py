@@ -13,17 +13,29 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cnnmacros.architecture import TOP_KEYS
+from cnnmacros.architecture import MAX_LAYERS, MAX_NAME, TOP_KEYS
 from cnnmacros.layers import REGISTRY
 
 SHIPPED = Path(__file__).with_name("architecture.schema.json")
 SYMBOL_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
+LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]*$"
+"""One line without controls or bidirectional controls (the command is stricter: printable text)."""
+
+
+def _name(description: str) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_NAME,
+        "pattern": LINE_PATTERN,
+        "description": description,
+    }
 
 
 def _layer_schema(type_name: str) -> dict[str, Any]:
     kind = REGISTRY[type_name]
     properties: dict[str, Any] = {
-        "name": {"type": "string", "minLength": 1, "description": "unique name of the layer in this file"},
+        "name": _name("unique name of the layer in this file"),
         "type": {"const": type_name, "description": kind.summary},
     }
     low, high = kind.sources
@@ -62,7 +74,7 @@ def schema() -> dict[str, Any]:
         "required": ["name", "input", "layers"],
         "additionalProperties": False,
         "properties": {
-            "name": {"type": "string", "minLength": 1, "description": "name of the network"},
+            "name": _name("name of the network"),
             "description": {"type": "string", "minLength": 1, "description": "Markdown shown on its page"},
             "source": {"type": "string", "minLength": 1, "description": "paper or page it comes from"},
             "input": {
@@ -73,13 +85,14 @@ def schema() -> dict[str, Any]:
                 "items": {
                     "anyOf": [
                         {"type": "integer", "minimum": 1},
-                        {"type": "string", "pattern": SYMBOL_PATTERN},
+                        {"type": "string", "pattern": SYMBOL_PATTERN, "maxLength": MAX_NAME},
                     ]
                 },
             },
             "layers": {
                 "type": "array",
                 "minItems": 1,
+                "maxItems": MAX_LAYERS,
                 "items": {
                     "type": "object",
                     "required": ["name", "type"],

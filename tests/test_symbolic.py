@@ -125,3 +125,45 @@ def test_check_and_summary_agree_on_the_largest_numbers_a_file_can_hold(tmp_path
     for command in ("check", "summary"):
         done = run_cli(command, str(path))
         assert done.returncode == 0 and done.stderr == "", (command, done.stderr[-500:])
+
+
+LAYERS = st.sampled_from(
+    [
+        "{type: conv2d, filters: 4, kernel: 3}",
+        "{type: conv2d, filters: 4, kernel: 3, stride: 2}",
+        "{type: conv2d, filters: 2, kernel: 3, dilation: 2, padding: 1}",
+        "{type: conv2d, filters: 4, kernel: 1, padding: 2, groups: 2}",
+        "{type: maxpool2d, pool: 2}",
+        "{type: avgpool2d, pool: 3, stride: 2, padding: 1}",
+        "{type: batchnorm}",
+        "{type: relu}",
+    ]
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(LAYERS, min_size=1, max_size=6), st.integers(0, 40), st.integers(0, 40))
+def test_a_symbolic_file_at_an_input_gives_the_numeric_figures(tmp_path_factory, layers, dh, dw) -> None:
+    """Sizes, counts, totals and the bounds of a symbolic file, at an input that meets the bounds,
+    equal the figures of the same file with that input written as numbers."""
+    body = "".join(f"  - {{name: l{i}, {layer[1:]}\n" for i, layer in enumerate(layers))
+    directory = tmp_path_factory.mktemp("s")
+    symbolic = summarize(write(directory, "name: x\ninput: [H, W, 4]\nlayers:\n" + body))
+    bounds = {c.lhs: c.rhs for r in symbolic.rows for c in r.conditions if c.relation == ">="}
+    h, w = bounds.get(H, 1) + dh, bounds.get(W, 1) + dw
+    numeric = summarize(write(directory, f"name: x\ninput: [{h}, {w}, 4]\nlayers:\n" + body))
+    at = {H: h, W: w}
+
+    def value(v):
+        return v if isinstance(v, int) else int(v.xreplace(at))
+
+    for s, n in zip(symbolic.rows, numeric.rows, strict=True):
+        assert tuple(map(value, s.output)) == n.output
+        for key in ("weights", "biases", "params", "macs", "activations"):
+            assert value(s.figures[key]) == n.figures[key], (key, s.name)
+    assert {k: value(v) for k, v in symbolic.totals.items()} == numeric.totals
+    # the bounds are the smallest: one less along an axis and some size is 0
+    for symbol, other in ((H, W), (W, H)):
+        if bounds.get(symbol, 1) > 1:
+            smaller = {symbol: bounds[symbol] - 1, other: at[other]}
+            assert any(v.xreplace(smaller) < 1 for r in symbolic.rows for v in r.output if not isinstance(v, int))
