@@ -384,6 +384,179 @@ def densenet121() -> File:
     return f
 
 
+# networks from their papers -------------------------------------------------------------------
+
+
+def unet() -> File:
+    f = File(
+        "U-Net",
+        """The U-Net of Ronneberger, Fischer and Brox for biomedical image segmentation, at the paper's
+        572x572 one-channel input tile. The contracting path has four levels of two unpadded 3x3
+        convolutions with ReLU, each followed by a 2x2 max pool with stride 2; the channels double
+        from 64 to 1024 at the bottom. The expansive path has four levels: a 2x2 up-convolution with
+        stride 2 (`convtranspose2d`) that halves the channels, the feature map of the same level of
+        the contracting path cropped to its size (every unpadded convolution loses a border, so the
+        skip connection is larger), their `concat`, and two unpadded 3x3 convolutions with ReLU. A
+        final 1x1 convolution maps the 64 channels to the 2 classes, giving a 388x388 segmentation
+        of the tile's centre. The 23 convolutional layers are the paper's count; the drop-out it
+        places at the end of the contracting path changes no shape or count and is left out.""",
+        "Ronneberger, Fischer and Brox, U-Net: Convolutional Networks for Biomedical Image "
+        "Segmentation, MICCAI 2015, figure 1",
+        [572, 572, 1],
+    )
+    size, skips = 572, []
+    for level, filters in enumerate((64, 128, 256, 512, 1024), 1):
+        p = f"down{level}" if level < 5 else "bottom"
+        conv(f, f"{p}.conv1", filters, 3)
+        f.add(f"{p}.relu1", "relu")
+        conv(f, f"{p}.conv2", filters, 3)
+        skip = f.add(f"{p}.relu2", "relu")
+        size -= 4
+        if level < 5:
+            skips.append((skip, size))
+            f.add(f"pool{level}", "maxpool2d", pool=2)
+            size //= 2
+    for level, filters in zip((4, 3, 2, 1), (512, 256, 128, 64), strict=True):
+        p = f"up{level}"
+        up = f.add(f"{p}.upconv", "convtranspose2d", filters=filters, kernel=2, stride=2)
+        size *= 2
+        skip, skip_size = skips[level - 1]
+        crop = f.add(f"{p}.crop", "crop2d", crop=(skip_size - size) // 2, from_=skip)
+        f.add(f"{p}.concat", "concat", from_=[crop, up])
+        conv(f, f"{p}.conv1", filters, 3)
+        f.add(f"{p}.relu1", "relu")
+        conv(f, f"{p}.conv2", filters, 3)
+        f.add(f"{p}.relu2", "relu")
+        size -= 4
+    conv(f, "output", 2, 1)
+    return f
+
+
+def dcgan_generator() -> File:
+    f = File(
+        "DCGAN generator",
+        """The generator of the deep convolutional GAN of Radford, Metz and Chintala for 64x64 colour
+        images (the paper's figure 1, for LSUN bedrooms). A 100-dimensional uniform noise vector, here
+        a 1x1 image with 100 channels, is projected to a 4x4 map with 1024 channels by a 4x4
+        transposed convolution, which on a 1x1 input is the paper's matrix multiplication and
+        reshape; four transposed convolutions with stride 2 then double the size and halve the
+        channels, to 8x8x512, 16x16x256 and 32x32x128, and finally to the 64x64x3 image. Batch norm
+        and ReLU follow every layer except the output, which has Tanh; there are no pooling or fully
+        connected layers. The map sizes and channels are the paper's; the 4x4 kernels, the padding
+        of 1 and the convolutions without bias are those of PyTorch's DCGAN example, which builds
+        this generator with ngf = 128.""",
+        "Radford, Metz and Chintala, Unsupervised Representation Learning with Deep Convolutional "
+        "Generative Adversarial Networks, ICLR 2016, figure 1; PyTorch examples, dcgan/main.py",
+        [1, 1, 100],
+    )
+    f.add("project", "convtranspose2d", filters=1024, kernel=4, bias=False)
+    f.add("project.bn", "batchnorm")
+    f.add("project.relu", "relu")
+    for i, filters in enumerate((512, 256, 128), 1):
+        f.add(f"deconv{i}", "convtranspose2d", filters=filters, kernel=4, stride=2, padding=1, bias=False)
+        f.add(f"deconv{i}.bn", "batchnorm")
+        f.add(f"deconv{i}.relu", "relu")
+    f.add("deconv4", "convtranspose2d", filters=3, kernel=4, stride=2, padding=1, bias=False)
+    f.add("tanh", "tanh")
+    return f
+
+
+WAVENET_DILATIONS = [2**i for i in range(10)] * 2
+WAVENET_RESIDUAL, WAVENET_SKIP, WAVENET_CLASSES, WAVENET_LENGTH = 32, 256, 256, 16000
+
+
+def wavenet() -> File:
+    f = File(
+        "WaveNet",
+        f"""A WaveNet-style stack of van den Oord et al.: gated, dilated, causal 1D convolutions over
+        {WAVENET_LENGTH:,} audio samples (one second at 16 kHz), each a one-hot vector over
+        {WAVENET_CLASSES} mu-law levels. A causal convolution of width 2 gives {WAVENET_RESIDUAL}
+        channels. Then {len(WAVENET_DILATIONS)} layers, their dilation doubling from 1 to 512 and
+        repeating, as in the paper (which repeats it more often): each pads d zeros before the sequence
+        only (`zeropad1d` with [[d, 0]], d times the kernel width less one), so no output sees a later
+        sample, and runs two dilated convolutions of width 2 on it, a filter with tanh and a gate with
+        sigmoid, whose outputs `multiply`. A 1x1 convolution of that product is added to the layer's
+        input (the residual connection; the last layer's is left out, as nothing reads it) and another
+        1x1 convolution is its skip output. The sum of the {len(WAVENET_DILATIONS)} skip outputs goes
+        through ReLU, a 1x1 convolution, ReLU, a 1x1 convolution to {WAVENET_CLASSES} levels and a
+        softmax over them. The paper gives no channel counts; {WAVENET_RESIDUAL} residual and
+        {WAVENET_SKIP} skip channels are choices of this file. The receptive field is 2 + 2 x 1023 =
+        2,048 samples.""",
+        "van den Oord et al., WaveNet: A Generative Model for Raw Audio, arXiv:1609.03499, 2016, sections 2.1 to 2.4",
+        [WAVENET_LENGTH, WAVENET_CLASSES],
+    )
+    f.add("causal.pad", "zeropad1d", padding=[[1, 0]])
+    x = f.add("causal.conv", "conv1d", filters=WAVENET_RESIDUAL, kernel=2)
+    skips = []
+    for i, d in enumerate(WAVENET_DILATIONS, 1):
+        p = f"layer{i}"
+        f.add(f"{p}.pad", "zeropad1d", padding=[[d, 0]], from_=x)
+        f.add(f"{p}.filter", "conv1d", filters=WAVENET_RESIDUAL, kernel=2, dilation=d)
+        f.add(f"{p}.tanh", "tanh")
+        f.add(f"{p}.gate", "conv1d", filters=WAVENET_RESIDUAL, kernel=2, dilation=d, from_=f"{p}.pad")
+        f.add(f"{p}.sigmoid", "sigmoid")
+        gated = f.add(f"{p}.gated", "multiply", from_=[f"{p}.tanh", f"{p}.sigmoid"])
+        skips.append(f.add(f"{p}.skip", "conv1d", filters=WAVENET_SKIP, kernel=1))
+        if i < len(WAVENET_DILATIONS):
+            f.add(f"{p}.residual", "conv1d", filters=WAVENET_RESIDUAL, kernel=1, from_=gated)
+            x = f.add(f"{p}.add", "add", from_=[f"{p}.residual", x])
+    f.add("skips", "add", from_=skips)
+    f.add("output.relu1", "relu")
+    f.add("output.conv1", "conv1d", filters=WAVENET_SKIP, kernel=1)
+    f.add("output.relu2", "relu")
+    f.add("output.conv2", "conv1d", filters=WAVENET_CLASSES, kernel=1)
+    f.add("output.softmax", "softmax")
+    return f
+
+
+UNET3D_INPUT = [32, 32, 32, 3]
+UNET3D_FILTERS = [(8, 16), (16, 32), (32, 64), (64, 128)]
+UNET3D_CLASSES = 3
+
+
+def unet3d() -> File:
+    d, h, w, c = UNET3D_INPUT
+    f = File(
+        "3D U-Net (small)",
+        f"""A small 3D U-Net in the style of Çiçek et al. on a {d}x{h}x{w} volume with {c} channels. As
+        in the paper, the analysis path has three levels of two 3x3x3 convolutions, each followed by
+        batch norm and ReLU, with the second convolution doubling the channels, then a 2x2x2 max pool
+        with stride 2; the synthesis path has three levels of a 2x2x2 up-convolution with stride 2
+        (`convtranspose3d`, keeping the channels), a `concat` with the analysis path's output at the
+        same resolution, and two 3x3x3 convolutions with batch norm and ReLU; a 1x1x1 convolution
+        gives the {UNET3D_CLASSES} labels. Unlike the paper, which uses unpadded convolutions on a
+        132x132x116 tile with 32 to 512 channels, this file pads every 3x3x3 convolution by 1, so no
+        crop is needed and the output has the input's size, and it has a quarter of the paper's
+        channels (8 to 128), to stay small. The convolutions followed by batch norm have no bias.""",
+        "Çiçek et al., 3D U-Net: Learning Dense Volumetric Segmentation from Sparse Annotation, MICCAI 2016, figure 1",
+        UNET3D_INPUT,
+    )
+
+    def conv3(name: str, filters: int, **more: object) -> None:
+        f.add(f"{name}.conv", "conv3d", filters=filters, kernel=3, padding=1, bias=False, **more)
+        f.add(f"{name}.bn", "batchnorm")
+        f.add(f"{name}.relu", "relu")
+
+    skips = []
+    for level, (first, second) in enumerate(UNET3D_FILTERS, 1):
+        p = f"down{level}" if level < len(UNET3D_FILTERS) else "bottom"
+        conv3(f"{p}.1", first)
+        conv3(f"{p}.2", second)
+        if level < len(UNET3D_FILTERS):
+            skips.append(f.previous)
+            f.add(f"pool{level}", "maxpool3d", pool=2)
+    channels = UNET3D_FILTERS[-1][1]
+    for level in range(len(UNET3D_FILTERS) - 1, 0, -1):
+        p = f"up{level}"
+        up = f.add(f"{p}.upconv", "convtranspose3d", filters=channels, kernel=2, stride=2)
+        f.add(f"{p}.concat", "concat", from_=[skips[level - 1], up])
+        channels = UNET3D_FILTERS[level - 1][1]
+        conv3(f"{p}.1", channels)
+        conv3(f"{p}.2", channels)
+    f.add("output", "conv3d", filters=UNET3D_CLASSES, kernel=1)
+    return f
+
+
 FILES = {
     "resnet50.yaml": resnet50,
     "squeezenet1-1.yaml": squeezenet1_1,
@@ -391,6 +564,10 @@ FILES = {
     "densenet121.yaml": densenet121,
     "mobilenet-v3-small.yaml": mobilenet_v3_small,
     "efficientnet-b0.yaml": efficientnet_b0,
+    "unet.yaml": unet,
+    "dcgan-generator.yaml": dcgan_generator,
+    "wavenet.yaml": wavenet,
+    "unet3d.yaml": unet3d,
 }
 
 

@@ -8,6 +8,9 @@ TOTAL_PARAMS: dict[str, int] = {
     "alexnet-grouped": 60_965_224,  # the paper's two-GPU network (seeds README)
     "batchnorm-2d": 13_440,  # seeds 002, the 2D example's total
     "batchnorm-3d": 23_520,  # seeds 002, the 3D example's total
+    # Radford et al. figure 1: 4x4 kernels, no bias, 100-1024-512-256-128-3 channels, and batch norm
+    # on the 3,840 channels of the four hidden layers (derived in tests/test_architecture_files.py)
+    "dcgan-generator": 12_658_432,
     "densenet121": 7_978_856,  # torchvision.models.densenet121, DenseNet121_Weights meta["num_params"]
     # conv 7x7x3x64 + 64 = 9,472; conv 1x1x64x64 + 64 = 4,160; conv 3x3x64x192 + 192 = 110,784
     # Yu and Koltun: the basic context module has 64 C^2 weights (seven 3x3 layers and one 1x1, C
@@ -28,7 +31,14 @@ TOTAL_PARAMS: dict[str, int] = {
     "resnet50": 25_557_032,  # torchvision.models.resnet50, ResNet50_Weights meta["num_params"]
     # torchvision.models.squeezenet1_1, SqueezeNet1_1_Weights meta["num_params"]
     "squeezenet1-1": 1_235_496,
+    # Ronneberger et al. figure 1: its 23 convolutions, summed in tests/test_architecture_files.py
+    "unet": 31_030_658,
+    # the file's own small 3D U-Net (no published figure), summed in tests/test_architecture_files.py
+    "unet3d": 1_193_643,
     "vgg16": 138_357_544,  # torchvision.models.vgg16, VGG16_Weights meta["num_params"]
+    # the file's own WaveNet-style stack (the paper gives no channel counts), summed in
+    # tests/test_architecture_files.py
+    "wavenet": 420_224,
 }
 
 RECEPTIVE_FIELDS: dict[str, dict[str, int]] = {
