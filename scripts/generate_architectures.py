@@ -449,11 +449,12 @@ def dcgan_generator() -> File:
         "Generative Adversarial Networks, ICLR 2016, figure 1; PyTorch examples, dcgan/main.py",
         [1, 1, 100],
     )
-    f.add("project", "convtranspose2d", filters=1024, kernel=4, bias=False)
+    # a layer's name is never also the path of others' parent, so the convolutions are `.conv`
+    f.add("project.conv", "convtranspose2d", filters=1024, kernel=4, bias=False)
     f.add("project.bn", "batchnorm")
     f.add("project.relu", "relu")
     for i, filters in enumerate((512, 256, 128), 1):
-        f.add(f"deconv{i}", "convtranspose2d", filters=filters, kernel=4, stride=2, padding=1, bias=False)
+        f.add(f"deconv{i}.conv", "convtranspose2d", filters=filters, kernel=4, stride=2, padding=1, bias=False)
         f.add(f"deconv{i}.bn", "batchnorm")
         f.add(f"deconv{i}.relu", "relu")
     f.add("deconv4", "convtranspose2d", filters=3, kernel=4, stride=2, padding=1, bias=False)

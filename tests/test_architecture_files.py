@@ -188,7 +188,7 @@ def test_unet_is_the_papers() -> None:
 def test_dcgan_generator_is_the_papers() -> None:
     summary = compute(read(ARCHITECTURES / "dcgan-generator.yaml"))
     assert tuple(summary.output) == (64, 64, 3)
-    assert [summary.row(n).output for n in ("project", "deconv1", "deconv2", "deconv3")] == [
+    assert [summary.row(n).output for n in ("project.conv", "deconv1.conv", "deconv2.conv", "deconv3.conv")] == [
         (4, 4, 1024),
         (8, 8, 512),
         (16, 16, 256),
