@@ -507,16 +507,20 @@ def _broadcast_size(a: Size, b: Size) -> Size | None:
     return a  # symbolic sizes that may differ: a condition says they must be equal
 
 
-class Add(Merge):
-    type_name = "add"
-    family = "add"
-    summary = "elementwise sum of the layers named in `from` (a residual connection), an axis of size 1 broadcasting"
+class Elementwise(Merge):
+    """Joins value by value (sum, product), NumPy's broadcasting over axes of size 1."""
 
     def compute_inputs(self, layer: LayerSpec, shapes: list[Shape], report: Report) -> Row | None:
         output, conditions = self.broadcast(layer, shapes, report)
         if output is None:
             return None
         return self.row(layer, shapes[0], output, conditions=conditions, facts=_broadcast_facts(shapes, output))
+
+
+class Add(Elementwise):
+    type_name = "add"
+    family = "add"
+    summary = "elementwise sum of the layers named in `from` (a residual connection), an axis of size 1 broadcasting"
 
 
 class Concat(Merge):
@@ -682,16 +686,10 @@ class Upsample(LayerKind):
         return self.row(layer, shape, (*out, shape[-1]), steps=steps, facts={"no_field": True})
 
 
-class Multiply(Merge):
+class Multiply(Elementwise):
     type_name = "multiply"
     family = "multiply"
     summary = "elementwise product of the layers named in `from`, an axis of size 1 broadcasting; no parameters"
-
-    def compute_inputs(self, layer: LayerSpec, shapes: list[Shape], report: Report) -> Row | None:
-        output, conditions = self.broadcast(layer, shapes, report)
-        if output is None:
-            return None
-        return self.row(layer, shapes[0], output, conditions=conditions, facts=_broadcast_facts(shapes, output))
 
 
 def _broadcast_facts(shapes: list[Shape], output: Shape) -> dict[str, Any]:
