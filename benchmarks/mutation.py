@@ -60,7 +60,6 @@ FIRST = [
     "tests/test_schema.py",
     "tests/test_layers.py",
     "tests/test_formulas.py",
-    "tests/test_mutants.py",
     "tests/test_rows.py",
     "tests/test_mathml.py",
     "tests/test_render.py",
@@ -77,13 +76,12 @@ FIRST = [
 TEXT_TESTS = [
     "tests/test_formulas.py",
     "tests/test_layers.py",
-    "tests/test_mutants.py",
     "tests/test_mathml.py",
     "tests/test_render.py",
     "tests/test_text.py",
     "tests/test_macros.py",
     "tests/test_library.py",
-    "tests/test_cli.py",
+    "tests/test_mutants.py",
 ]
 
 
@@ -106,11 +104,19 @@ def string_only_mutants() -> set[str]:
     return out
 
 
+LAST = "tests/test_mutants.py"
+
+
 def selection() -> list[str]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mutmut"]
     args = list(config["pytest_add_cli_args_test_selection"])
+    # test_mutants.py runs last, so a mutant it kills (-x stops at the first failure) is one that
+    # every other test let through: one run tells the score with and without it.
     first = [f for f in FIRST if (MUTANTS / f).exists()]
-    return first + args + list(config.get("pytest_add_cli_args", []))
+    rest = [str(p.relative_to(MUTANTS)) for p in sorted((MUTANTS / "tests").glob("test_*.py"))]
+    rest = [f for f in rest if f not in first and f != LAST]
+    assert args[0] == "tests", "the selection is expected to start with the tests folder"
+    return first + rest + [LAST] + args[1:] + list(config.get("pytest_add_cli_args", []))
 
 
 def mutmut_results() -> dict[str, str]:
@@ -280,7 +286,7 @@ def main() -> int:
         cache = {"key": key, "results": {}}
     files = {str(p.relative_to(ROOT)): digest([p]) for p in sorted((ROOT / "tests").glob("*.py"))}
     files["codegen"] = ""
-    options = tests[tests.index("tests") + 1 :]  # the selection's marks and deselections, without paths
+    options = tests[tests.index(LAST) + 1 :]  # the selection's marks and deselections, without paths
     jobs: dict[str, list[str]] = {}  # mutant -> the tests to run
     for name in results:
         if not name.startswith(IMPORT_TIME):
@@ -300,7 +306,7 @@ def main() -> int:
     for name in jobs:
         if name in text_only and jobs[name] is tests:
             jobs[name] = text_tests
-    todo = list(jobs)
+    todo = sorted(jobs, key=lambda n: n in text_only)  # display text last
     started_import = time.monotonic()
     if todo:
         print(f"running {len(todo)} import-time mutants in fresh processes ({args.jobs} at a time)", flush=True)
@@ -322,12 +328,12 @@ def main() -> int:
                     status, by = future.result()
                     cache["results"][name] = (status, by, files if status == "survived" else files.get(by, ""))
                     done_count += 1
+                    CACHE.write_text(json.dumps(cache), encoding="utf-8")  # an interrupted run loses nothing
                     if done_count % 25 == 0 or done_count == len(todo):
                         print(f"  {done_count}/{len(todo)}", flush=True)
-                        CACHE.write_text(json.dumps(cache, indent=1), encoding="utf-8")
         for path in pool_dirs:
             shutil.rmtree(path, ignore_errors=True)
-        CACHE.write_text(json.dumps(cache, indent=1), encoding="utf-8")
+        CACHE.write_text(json.dumps(cache), encoding="utf-8")
     import_seconds = time.monotonic() - started_import
     for name in results:
         if name.startswith(IMPORT_TIME):

@@ -88,6 +88,12 @@ def test_wrong_rank_for_conv_and_pool() -> None:
     )
     assert problems("[8, 3]", "type: conv2d, filters: 1, kernel: 3") == [expected.format("conv2d")]
     assert problems("[8, 3]", "type: maxpool2d, pool: 2") == [expected.format("maxpool2d")]
+    # The output shape is then unknown, so the layers after it are not checked: a wrong declared
+    # input count there is not reported.
+    for layer in ("type: conv2d, filters: 1, kernel: 3", "type: maxpool2d, pool: 2"):
+        assert problems("[8, 3]", layer, "type: dense, units: 1, inputs: 99") == [
+            expected.format(layer.split(",")[0][6:])
+        ]
 
 
 def test_declared_dense_inputs_must_match() -> None:
@@ -235,3 +241,12 @@ def test_concrete_inputs_stay_within_the_budget() -> None:
     # Two symbols: each runs over 1..31, as 31 x 31 = 961 <= 1000 < 1024 = 32 x 32.
     assert concrete_inputs(arch("[H, W, 1]", "type: conv2d, filters: 1, kernel: [31, 1]"), 1) == [(31, 1, 1)]
     assert concrete_inputs(arch("[H, W, 1]", "type: conv2d, filters: 1, kernel: [32, 1]"), 1) == []
+
+
+def test_textbook_formula_agrees_with_the_floor_when_the_stride_divides() -> None:
+    # (I - K + 2P) / S + 1 with I = 6, K = 2, P = 1, S = 3: (6 - 2 + 2) / 3 + 1 = 6 / 3 + 1 = 3, and
+    # PyTorch's floor((6 + 2 - 2) / 3) + 1 = 3 too; with S = 4 the division is not exact: 6/4 + 1 = 5/2.
+    f = FORMULAS["conv_output_size_textbook"]
+    values = {"I": 6, "K": 2, "P": 1}
+    assert f.rhs.subs({s: {**values, "S": 3}[s.name] for s in f.args}) == 3
+    assert f.rhs.subs({s: {**values, "S": 4}[s.name] for s in f.args}) == sympy.Rational(5, 2)
