@@ -97,6 +97,14 @@ class Spatial(LayerKind):
         return True
 
 
+def check_groups(c_in: Size, filters: int, groups: int, report: Report) -> None:
+    """Channel groups must divide the input channels and the filters (convolutions, transposed too)."""
+    if is_number(c_in) and c_in % groups:
+        report("groups", f"expected a divisor of the {c_in} input channels, got {groups}")
+    if filters % groups:
+        report("groups", f"expected a divisor of filters ({filters}), got {groups}")
+
+
 class Conv(Spatial):
     formulas = ("conv_output_size", "conv_output_size_d1", "conv_output_size_same", "conv_biases", "dilated_extent")
 
@@ -130,10 +138,7 @@ class Conv(Spatial):
         padding = o["padding"]
         if padding == "valid":
             padding = (0,) * rank
-        if is_number(c_in) and c_in % groups:
-            report("groups", f"expected a divisor of the {c_in} input channels, got {groups}")
-        if filters % groups:
-            report("groups", f"expected a divisor of filters ({filters}), got {groups}")
+        check_groups(c_in, filters, groups, report)
         strided_same = padding == "same" and any(st != 1 for st in stride)
         pad = _axes(padding, rank) if padding != "same" else None
         entries = []
@@ -616,10 +621,7 @@ class ConvTranspose(Spatial):
         kernel, stride, padding, extra, dilation = (
             _axes(o[k], rank) for k in ("kernel", "stride", "padding", "output_padding", "dilation")
         )
-        if is_number(c_in) and c_in % groups:
-            report("groups", f"expected a divisor of the {c_in} input channels, got {groups}")
-        if filters % groups:
-            report("groups", f"expected a divisor of filters ({filters}), got {groups}")
+        check_groups(c_in, filters, groups, report)
         for p_o, st, d in zip(extra, stride, dilation, strict=True):
             if p_o >= st and p_o >= d:
                 report(
