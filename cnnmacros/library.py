@@ -15,7 +15,7 @@ from pathlib import Path
 from cnnmacros.architecture import Architecture, read
 from cnnmacros.engine import compute, summarize
 from cnnmacros.errors import ArchitectureError, Problem
-from cnnmacros.rows import Summary
+from cnnmacros.rows import Summary, Training
 
 STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 Result = Summary | ArchitectureError
@@ -46,6 +46,7 @@ class Library:
     _architectures: dict[str, Architecture] = field(default_factory=dict, init=False, repr=False)
     _variants: dict[tuple[str, tuple[int, ...], str], Summary] = field(default_factory=dict, init=False, repr=False)
     _conventions: dict[tuple[str, str], Summary] = field(default_factory=dict, init=False, repr=False)
+    _training: dict[tuple[str, Training, str], Summary] = field(default_factory=dict, init=False, repr=False)
 
     def results(self) -> dict[str, Result]:
         """Every file's summary or errors, by stem, read once per instance (one instance serves one
@@ -125,6 +126,14 @@ class Library:
         if key not in self._conventions:
             self._conventions[key] = compute(self.architecture(stem), convention=convention)
         return self._conventions[key]
+
+    def training(self, stem: str, training: Training, dtype: str = "float32") -> Summary:
+        """The file's summary with its memory counted for another training step (a batch size,
+        numeric or a symbol; a device; an optimizer), once per build."""
+        key = (stem, training, dtype)
+        if key not in self._training:
+            self._training[key] = compute(self.architecture(stem), dtype=dtype, training=training)
+        return self._training[key]
 
     def errors(self) -> list[ArchitectureError]:
         return [r for r in self.results().values() if isinstance(r, ArchitectureError)]

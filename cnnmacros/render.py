@@ -10,14 +10,19 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import markdown as _markdown
+import sympy
 
 from cnnmacros import mathml
 from cnnmacros.errors import ArchitectureError, printable
 from cnnmacros.figures import FIGURES, Figure
 from cnnmacros.formulas import formula
 from cnnmacros.rows import Field, Row, Shape, Size, Step, Summary, is_number
+
+if TYPE_CHECKING:
+    from cnnmacros.memory import Fit
 
 _MD_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~<>&\"'$"}
 _SAFE_URL = re.compile(r"^(?:https?://|mailto:|#|/|\./|\.\./|[^:/?#]+(?:[/?#]|$))", re.IGNORECASE)
@@ -213,8 +218,15 @@ def totals_text(summary: Summary) -> str:
     return text
 
 
-def architecture_page(summary: Summary, heading: bool = True) -> str:
-    """A whole page for one architecture file: description, table, totals and worked formulas."""
+def architecture_page(
+    summary: Summary,
+    heading: bool = True,
+    in_batch: Summary | None = None,
+    fits: list[tuple[str, Fit]] | None = None,
+) -> str:
+    """A whole page for one architecture file: description, table, totals, training memory (with
+    ``in_batch``, the same file counted for a symbolic batch size, and the batches that ``fits``)
+    and worked formulas."""
     parts = [f"# {escape(summary.name)}"] if heading else []
     if summary.description:
         parts.append(f'<div class="cnn-description">{description(summary.description)}</div>')
@@ -223,6 +235,9 @@ def architecture_page(summary: Summary, heading: bool = True) -> str:
     parts.append(f"Defined in `{html.escape(summary.file)}`; input {shape(summary.input)}, channels last.")
     parts.append(layer_table(summary))
     parts.append(totals_text(summary))
+    parts.append("## Training memory")
+    parts.append(memory_text(summary, in_batch, fits or []))
+    parts.append(saved_table(in_batch or summary))
     conditions = [(r, c) for r in summary.rows for c in r.conditions if c.relation == "="]
     if conditions:
         parts.append(
@@ -361,3 +376,108 @@ def index_table(entries: list[tuple[str, Summary | ArchitectureError]]) -> str:
             f"{len(result.rows)} | {count(result.total_params)} |"
         )
     return "\n".join(lines)
+
+
+# Training memory --------------------------------------------------------------------------------
+
+MEMORY_PARTS = (
+    ("input_bytes", "the input batch"),
+    ("saved_bytes", "what autograd keeps for the backward pass (the table below)"),
+    ("param_bytes", "the parameters"),
+    ("grad_bytes", "their gradients"),
+    ("optimizer_bytes", "the optimizer's state"),
+    ("buffer_bytes", "the buffers (running statistics and batch counters)"),
+)
+BUDGETS = ("16GiB", "24GiB", "40GiB", "80GiB")
+"""The memory sizes the site works the largest batch out for: common GPUs."""
+DEVICE_WORDS = {"cuda": "on a GPU", "cpu": "on the CPU"}
+OPTIMIZER_WORDS = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "adamw": "AdamW"}
+
+
+def memory_text(summary: Summary, in_batch: Summary | None, fits: list[tuple[str, Fit]]) -> str:
+    """The training memory of one architecture: the step at the summary's batch, part by part, the
+    expression in B and the largest batch that fits in common GPU memories."""
+    t, training = summary.totals, summary.training
+    parts = ", ".join(f"{words} {count(t[key])}" for key, words in MEMORY_PARTS)
+    where = f"{DEVICE_WORDS[training.device]} in {summary.dtype} under {OPTIMIZER_WORDS[training.optimizer]}"
+    text = f"Training {where}, one step at batch {count(training.batch)} takes **{count(t['train_bytes'])}** bytes"
+    text += f": {parts}."
+    if in_batch is not None:
+        b = in_batch.training.batch
+        text += (
+            f" For a batch of {mathml.math(mathml.expression(b))} examples it takes "
+            f"{mathml.equation(sympy.Symbol('Z_T'), in_batch.totals['train_bytes'])} bytes"
+            f" (PyTorch's count from batch 2 on)."
+        )
+    if fits:
+        words = [f"{count(fit.batch)} in {size.replace('GiB', ' GiB')}" for size, fit in fits]
+        text += " The largest batch that fits is " + ", ".join(words[:-1]) + " and " + words[-1] + "."
+    return text
+
+
+def kept_words(row: Row) -> str:
+    """What a layer's step keeps, in the words of its worked steps: ``output (kept by conv2)``."""
+    words = [s.label.removeprefix("kept: ") for s in row.steps if s.key == "kept"]
+    words += [s.label.replace(" for the backward pass", "") for s in row.steps if s.key == "kept_output"]
+    return "; ".join(escape(w) for w in words)
+
+
+def saved_table(summary: Summary) -> str:
+    """A narrow table of what each layer keeps for the backward pass, in the summary's batch size
+    (an expression in B on the architecture pages): the layer table has no room for it."""
+    batch = count(summary.training.batch)
+    lines = [f"| Layer | Saved for a batch of {batch} (bytes) | What is kept |", "| --- | --: | --- |"]
+    for r in summary.rows:
+        lines.append(f"| [{escape(r.name)}](#{slug(r.index, r.name)}) | {count(r.saved_bytes)} | {kept_words(r)} |")
+    lines.append(f"| **Total** | **{count(summary.totals['saved_bytes'])}** | |")
+    return '<div class="cnn-memory" markdown>\n\n' + "\n".join(lines) + "\n\n</div>"
+
+
+def memory_table(summary: Summary) -> str:
+    """Every layer's saved bytes at the summary's batch size, and what they are."""
+    lines = ["| Layer | Type | Tensor size | Saved (bytes) | What is kept |", "| --- | --- | --- | --: | --- |"]
+    for r in summary.rows:
+        lines.append(f"| {escape(r.name)} | {r.type} | {shape(r.output)} | {count(r.saved_bytes)} | {kept_words(r)} |")
+    lines.append(f"| **Total** | | | **{count(summary.totals['saved_bytes'])}** | |")
+    return "\n".join(lines)
+
+
+def totals_table(summary: Summary) -> str:
+    """The training step's totals, each with its formula's name."""
+    from cnnmacros.figures import TOTALS
+
+    lines = ["| Total | Bytes | |", "| --- | --: | --- |"]
+    keys = ("input_bytes", "saved_bytes", "param_bytes", "buffer_bytes", "grad_bytes", "optimizer_bytes")
+    for total in TOTALS:
+        if total.key in (*keys, "train_bytes"):
+            value = count(summary.totals[total.key])
+            bold = f"**{value}**" if total.key == "train_bytes" else value
+            lines.append(f"| `{total.key}` | {bold} | {html.escape(total.help)} |")
+    return "\n".join(lines)
+
+
+def fits_table(fits: list[tuple[str, Fit]]) -> str:
+    """The largest batch for each memory size, with its worked formula."""
+    lines = ["| Memory | Bytes | Largest batch | Worked out |", "| --- | --: | --: | --- |"]
+    for size, fit in fits:
+        worked = mathml.step_math(fit.step)
+        lines.append(f"| {size.replace('GiB', ' GiB')} | {fit.memory:,} | **{count(fit.batch)}** | {worked} |")
+    return "\n".join(lines)
+
+
+def memory_rules() -> str:
+    """Every layer type's rule: what its training forward pass keeps, the formulas, and why;
+    layer types with one rule share a row."""
+    from cnnmacros.layers import REGISTRY
+
+    groups: dict[tuple, list[str]] = {}
+    for name, kind in REGISTRY.items():
+        keeps = kind.keeps
+        groups.setdefault((keeps.what, keeps.why, keeps.formulas), []).append(name)
+    lines = ["| Layers | Keeps, and why | Formulas |", "| --- | --- | --- |"]
+    for (what, why, formulas), names in groups.items():
+        maths = "<br>".join(mathml.formula_math(f, display=False) for f in formulas)
+        types = ", ".join(f"`{n}`" for n in names)
+        words = f"{html.escape(what[:1].upper() + what[1:])}: {html.escape(why)}."
+        lines.append(f"| {types} | {words} | {maths} |")
+    return '<div class="cnn-memory-rules" markdown>\n\n' + "\n".join(lines) + "\n\n</div>"

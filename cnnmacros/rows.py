@@ -146,6 +146,16 @@ class Row:
         raise KeyError(f"layer {self.name!r} has no step {key!r}; steps: {', '.join(s.key for s in self.steps)}")
 
 
+@dataclass(frozen=True)
+class Training:
+    """The training step that memory is counted for: the batch size (a number, or a SymPy symbol for
+    an expression in it), the device (PyTorch's kernels differ for dropout's mask) and the optimizer."""
+
+    batch: Size = 1
+    device: str = "cuda"
+    optimizer: str = "adam"
+
+
 @dataclass
 class Summary:
     """Every row of one architecture, its totals by key, and the choices they were counted under."""
@@ -159,6 +169,7 @@ class Summary:
     totals: dict[str, Size] = field(default_factory=dict)
     convention: str = "cnnmacros"
     dtype: str = "float32"
+    training: Training = field(default_factory=Training)
 
     @property
     def output(self) -> Shape:
@@ -200,6 +211,9 @@ class Summary:
             "name": self.name,
             "convention": self.convention,
             "dtype": self.dtype,
+            "batch": json_size(self.training.batch),
+            "device": self.training.device,
+            "optimizer": self.training.optimizer,
             "input": [json_size(v) for v in self.input],
             "layers": [layer(r) for r in self.rows],
             "totals": {t.key: json_size(self.totals[t.key]) for t in TOTALS if t.json},

@@ -43,9 +43,22 @@ def test_summary_json_matches_the_alexnet_table() -> None:
         "activations": with_params + pools,
         "param_bytes": 4 * 62_378_344,  # float32
         "forward_backward_bytes": 2 * 4 * with_params,  # torchinfo: value and gradient of each output
+        # Training at batch 1 under Adam: the input; every convolution's and FC's output, kept by the
+        # layer after it (4 bytes each), but the last FC's; every max pool's int64 indices (8) and its
+        # output, kept by the next convolution or, through the flatten view, by FC-1 (4).
+        "input_bytes": 227 * 227 * 3 * 4,
+        "saved_bytes": 4 * (55 * 55 * 96 + 27 * 27 * 256 + 2 * 13 * 13 * 384 + 13 * 13 * 256 + 2 * 4096) + 12 * pools,
+        "buffer_bytes": 0,
+        "grad_bytes": 4 * 62_378_344,
+        "optimizer_bytes": 2 * 4 * 62_378_344,  # Adam's two moments
+        "train_bytes": 227 * 227 * 3 * 4
+        + 4 * (55 * 55 * 96 + 27 * 27 * 256 + 2 * 13 * 13 * 384 + 13 * 13 * 256 + 2 * 4096)
+        + 12 * pools
+        + 4 * 4 * 62_378_344,  # parameters, gradients and two moments
     }
     assert macs == 1_135_256_096
     assert data["convention"] == "cnnmacros" and data["dtype"] == "float32"
+    assert (data["batch"], data["device"], data["optimizer"]) == (1, "cuda", "adam")
 
 
 def test_summary_json_symbolic_shapes_are_strings() -> None:
