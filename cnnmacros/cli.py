@@ -46,10 +46,8 @@ def summary(args: argparse.Namespace) -> int:
     result = summarize(args.file, convention=args.convention, dtype=args.dtype, training=training)
     names = {s.name for v in result.input if not isinstance(v, int) for s in v.free_symbols}
     if not isinstance(args.batch, int) and args.batch.name in names:
-        print(
-            f"{args.file}: --batch {args.batch.name}: the file names an input size so; choose another name",
-            file=sys.stderr,
-        )
+        name = args.batch.name
+        print(f"{args.file}: --batch {name}: the file names an input size {name}; choose another name", file=sys.stderr)
         return 1
     fit = None
     if args.fits is not None:

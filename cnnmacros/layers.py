@@ -242,6 +242,10 @@ def convolution_layout(x: lay.Layout, sizes: tuple[int, ...]) -> lay.Layout:
     return suggested(x, sizes)
 
 
+def sympy_max(a: Size, b: Size) -> Size:
+    return max(a, b) if is_number(a) and is_number(b) else compiled._max(a, b)
+
+
 def suggested(t: lay.Layout, sizes: tuple[int, ...]) -> lay.Layout:
     """A new tensor of ``sizes`` in the memory format that ``t`` suggests (most 2D and 3D kernels)."""
     return lay.in_format(sizes, lay.suggest_memory_format(t))
@@ -959,14 +963,24 @@ class ConvTranspose(Spatial):
         return self.row(layer, shape, (*out, filters), steps=steps, facts=facts, weights=weights.result, biases=biases)
 
     keeps = Keeps(
-        "its input",
+        "its input; on the CPU a 3D one whose output padding is as large as its stride writes its output "
+        "into a storage as large as its input (PyTorch's slow kernel)",
         "the gradient of the weights is the input correlated with the output's gradient",
         ("saved_tensor_bytes",),
     )
 
     def forward(self, f: Forward) -> None:
         f.keep_input(0)
-        f.output(convolution_layout(f.layouts[0], f.out_sizes))
+        layout = convolution_layout(f.layouts[0], f.out_sizes)
+        o = f.layer.options
+        big = any(p >= st for p, st in zip(_axes(o["output_padding"], self.rank), _axes(o["stride"], self.rank)))
+        if self.rank == 3 and big and f.ctx.training.device == "cpu":
+            # oneDNN takes no output padding as large as the stride: PyTorch's slow 3D kernel writes
+            # into empty_like(input), resized to the output, so the storage holds the larger of the two
+            larger = sympy_max(product(f.row.input), f.row.figures["activations"])
+            f.output(layout, storage=(larger, "a storage as large as the input's: PyTorch's slow CPU kernel"))
+            return
+        f.output(layout)
 
 
 UPSAMPLE_MODES = {"nearest": (1, 2, 3), "linear": (1,), "bilinear": (2,), "bicubic": (2,), "trilinear": (3,)}

@@ -52,6 +52,8 @@ class Tensor:
     storage: Size
     grad: bool
     layout: lay.Layout
+    note: str = ""
+    """Why the storage is larger than the tensor, for the worked step."""
 
 
 def input_tensor(shape: tuple) -> Tensor:
@@ -68,6 +70,7 @@ class Forward:
     """Whether the step makes an autograd node (an input needs a gradient, or it has parameters)."""
     out_layout: lay.Layout | None = None
     view_of: int | None = None
+    out_storage: tuple[Size, str] | None = None
     kept_inputs: list[int] = field(default_factory=list)
     kept_output: bool = False
     buffers: list[Step] = field(default_factory=list)
@@ -130,9 +133,10 @@ class Forward:
         ordered = {a.name: given[a.name] for a in get(formula).args}
         self.buffers.append(work("kept", f"kept: {label}", formula, **ordered))
 
-    def output(self, layout: lay.Layout, view_of: int | None = None) -> None:
-        """The output's layout; ``view_of``: the output is input ``view_of`` or a view of it."""
-        self.out_layout, self.view_of = layout, view_of
+    def output(self, layout: lay.Layout, view_of: int | None = None, storage: tuple[Size, str] | None = None) -> None:
+        """The output's layout; ``view_of``: the output is input ``view_of`` or a view of it;
+        ``storage``: elements per example of a storage larger than the output, and why."""
+        self.out_layout, self.view_of, self.out_storage = layout, view_of, storage
 
 
 def saved_rule(ctx: Context) -> tuple[Size, list[Step]]:
@@ -148,6 +152,8 @@ def saved_rule(ctx: Context) -> tuple[Size, list[Step]]:
     if step.view_of is not None:
         base = inputs[step.view_of]
         out = Tensor(base.owner, base.storage, base.grad or step.grad, step.out_layout)
+    elif step.out_storage is not None:
+        out = Tensor(ctx.row, *step.out_storage[:1], step.grad, step.out_layout, step.out_storage[1])
     else:
         out = Tensor(ctx.row, ctx.row.figures["activations"], step.grad, step.out_layout)
     ctx.row.facts["tensor"] = out
@@ -171,9 +177,10 @@ def charge(tensor: Tensor, reader: Row, ctx: Context) -> None:
     from cnnmacros.figures import DTYPES
 
     who = "by the layer itself" if owner is reader else f"by {reader.name}"
+    note = f" ({tensor.note})" if tensor.note else ""
     step = work(
         "kept_output",
-        f"output, kept for the backward pass {who}",
+        f"output, kept for the backward pass {who}{note}",
         "saved_tensor_bytes",
         B=ctx.training.batch,
         E=tensor.storage,

@@ -60,15 +60,40 @@ def training_memory(
     architecture: Architecture, batch: int, dtype: str = "float32", backward: bool = False
 ) -> TorchMemory:
     """One training forward pass at ``batch``; with ``backward``, also the gradients and the state
-    of each optimizer after one step. PyTorch runs with two threads, as on any machine with more
-    than one core: on one thread it sends 1x1 convolutions to its own slow kernels, and the 3D
-    transposed one allocates its output as large as its input."""
+    of each optimizer after one step."""
     threads = torch.get_num_threads()
-    torch.set_num_threads(2)
+    if _one_by_one(architecture):
+        torch.set_num_threads(2)
     try:
         return _training_memory(architecture, batch, dtype, backward)
     finally:
         torch.set_num_threads(threads)
+
+
+def _one_by_one(architecture: Architecture) -> bool:
+    """Whether PyTorch on one thread would take another kernel than on several for this network.
+
+    It sends a convolution whose kernel is 1 x 1 in its last two axes (1 in 1D), with no stride and
+    no dilation, to its own slow kernels when it runs on one thread, and oneDNN's otherwise. The two
+    differ where it shows: the slow 3D transposed kernel allocates its output as large as its input,
+    and the slow kernels write a contiguous output where oneDNN keeps a channels-last input's order
+    (which only layer norm and fully connected layers on channels make). The engine counts what
+    oneDNN does, as on any machine with more than one core (it counts the slow kernel only where
+    every thread count takes it: an output padding as large as the stride), so such a network runs
+    with two threads, which costs time on a busy machine."""
+    channels_last = any(
+        layer.type == "layernorm" or (layer.type == "dense" and not layer.options["flatten"])
+        for layer in architecture.layers
+    )
+    for layer in architecture.layers:
+        if not layer.type.startswith("conv") or not (channels_last or layer.type == "convtranspose3d"):
+            continue
+        o, rank = layer.options, int(layer.type[-2])
+        kernel = o["kernel"] if isinstance(o["kernel"], tuple) else (o["kernel"],) * rank
+        plain = all(v == 1 or v == (1,) * rank for v in (o["stride"], o["dilation"]))
+        if plain and all(k == 1 for k in kernel[-2:]):
+            return True
+    return False
 
 
 def _training_memory(architecture: Architecture, batch: int, dtype: str, backward: bool) -> TorchMemory:
@@ -116,13 +141,15 @@ def _training_memory(architecture: Architecture, batch: int, dtype: str, backwar
     if backward:
         returned = [outputs[name] for name in model.returned]
         loss = sum(o.float().sum() for o in returned)
-        loss.backward()
-        memory.grad_bytes = sum(
-            p.grad.numel() * p.grad.element_size() for p in model.parameters() if p.grad is not None
-        )
-        memory.optimizer_bytes = {}
+        parameters = list(model.parameters())
+        if loss.requires_grad:  # a network without parameters has nothing to train
+            loss.backward()
+        memory.grad_bytes = sum(p.grad.numel() * p.grad.element_size() for p in parameters if p.grad is not None)
+        memory.optimizer_bytes = dict.fromkeys(OPTIMIZERS, 0)
         for name, make in OPTIMIZERS.items():
-            optimizer = make(list(model.parameters()))
+            if not parameters:
+                continue
+            optimizer = make(parameters)
             optimizer.step()
             memory.optimizer_bytes[name] = sum(
                 v.numel() * v.element_size()
