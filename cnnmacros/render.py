@@ -443,17 +443,20 @@ def memory_table(summary: Summary) -> str:
 
 
 def totals_table(summary: Summary) -> str:
-    """The training step's totals, each with its formula's name."""
+    """The training step's totals, part by part, each with what it counts."""
     from cnnmacros.figures import TOTALS
 
-    lines = ["| Total | Bytes | |", "| --- | --: | --- |"]
-    keys = ("input_bytes", "saved_bytes", "param_bytes", "buffer_bytes", "grad_bytes", "optimizer_bytes")
-    for total in TOTALS:
-        if total.key in (*keys, "train_bytes"):
-            value = count(summary.totals[total.key])
-            bold = f"**{value}**" if total.key == "train_bytes" else value
-            lines.append(f"| `{total.key}` | {bold} | {html.escape(total.help)} |")
-    return "\n".join(lines)
+    helps = {t.key: t.help for t in TOTALS}
+    lines = ["| Total | Bytes | What it counts |", "| --- | --: | --- |"]
+    for key in (*TRAIN_PARTS, "train_bytes"):
+        value = count(summary.totals[key])
+        bold = f"**{value}**" if key == "train_bytes" else value
+        lines.append(f"| `{key}` | {bold} | {html.escape(helps[key])} |")
+    return '<div class="cnn-memory" markdown>\n\n' + "\n".join(lines) + "\n\n</div>"
+
+
+TRAIN_PARTS = ("input_bytes", "saved_bytes", "param_bytes", "buffer_bytes", "grad_bytes", "optimizer_bytes")
+"""The six parts of ``train_bytes``, in the order of its formula."""
 
 
 def fits_table(fits: list[tuple[str, Fit]]) -> str:

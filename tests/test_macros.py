@@ -69,6 +69,10 @@ def test_broken_file_shows_its_errors(tmp_path: Path) -> None:
         m.architecture_page("bad"),
         m.worked_step("bad", "c", "x"),
         m.compute("conv_output_size_d1", "bad", "c"),
+        m.memory_table("bad", 32),
+        m.memory_totals("bad"),
+        m.memory_fits("bad"),
+        m.memory_step("bad", "c"),
     ):
         assert "This architecture file has errors" in out
         assert "bad.yaml:3: layers[0] (c) kernel: expected a positive integer, got 0" in out
@@ -77,6 +81,7 @@ def test_broken_file_shows_its_errors(tmp_path: Path) -> None:
         == m.count("bad", "c")
         == m.total("bad")
         == m.value_of("conv_biases", "bad", "c")
+        == m.memory_total("bad")
         == "(file has errors)"
     )
 
@@ -129,3 +134,24 @@ def test_conventions_page_macros(macros: Macros) -> None:
     assert "Conv and batch norm, 2D at 5×8×3" in table
     block = macros.convention("fvcore")
     assert "0.1.5.post20221221" in block and "aten::_convolution_mode" in block
+
+
+def test_training_memory_macros(macros: Macros) -> None:
+    # MNIST at batch 32, by hand: the outputs of Conv-1 (24x24x4), Conv-2 (10x10x8), Conv-3 (3x3x16)
+    # and FC (16), kept by the layer after each, and the pools' outputs (12x12x4, 5x5x8) with an
+    # int64 index per value: float32, 32 examples.
+    saved = 32 * (4 * (2304 + 800 + 144 + 16) + 12 * (576 + 200))
+    assert macros.memory_total("mnist", "saved_bytes", 32) == f"{saved:,}"
+    assert "<math" in macros.memory_total("mnist", "saved_bytes", "B")  # an expression in B
+    table = macros.memory_table("mnist", 32)
+    assert f"| MaxPool&#45;1 | maxpool2d | 12×12×4 | {32 * 12 * 576:,} |" in table
+    assert "indices of the maxima" in table and f"**{saved:,}**" in table
+    totals = macros.memory_totals("mnist", 32, "sgd")
+    assert "| `optimizer_bytes` | 0 |" in totals and f"| `grad_bytes` | {4 * 4058:,} |" in totals
+    # the largest batch in 16 GiB: floor((16 GiB - 3 x params) / per example), Adam's 2 moments
+    per_example = 28 * 28 * 4 + saved // 32
+    fits = macros.memory_fits("mnist")
+    assert f"| 16 GiB | {16 * 2**30:,} | **{(16 * 2**30 - 4 * 4 * 4058) // per_example:,}** |" in fits
+    assert macros.memory_step("mnist", "MaxPool-1", "kept", 32).count("<math") == 1
+    rules = macros.memory_rules()
+    assert "`maxpool1d`, `maxpool2d`, `maxpool3d`" in rules and "saved_index_bytes" not in rules
