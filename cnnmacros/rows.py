@@ -25,8 +25,11 @@ def product(values: Shape) -> Size:
 
 
 def add_up(values: Iterable[Size]) -> Size:
-    """The sum of sizes: integers added as integers, symbolic terms in one SymPy ``Add`` (adding
-    them one by one re-sorts the growing sum each time: time in the square of the layer count)."""
+    """The sum of sizes: integers added as integers, symbolic terms in whichever of two exact forms
+    has fewer terms. One product per layer, 4608*(H - 4)*(W - 4) + 432*(H - 2)*(W - 2), shows where
+    a small network's total comes from; a polynomial in the input sizes, 518400*H*W - ..., keeps
+    the total of a long file short (6,400 layers would print a line of a megabyte). Either is built
+    in one call: adding terms one by one re-sorts the growing sum each time."""
     number, terms = 0, []
     for value in values:
         if isinstance(value, int):
@@ -35,6 +38,11 @@ def add_up(values: Iterable[Size]) -> Size:
             terms.append(value)
     if not terms:
         return number
+    from cnnmacros.symbolic import polynomial_sum
+
+    polynomial = number + polynomial_sum(terms)
+    if len(set(terms)) + (number != 0) >= len(polynomial.args if polynomial.is_Add else [polynomial]):
+        return polynomial
     import sympy
 
     return sympy.Add(number, *terms)
@@ -44,7 +52,7 @@ def format_size(value: Size) -> str:
     """``55``, or a SymPy expression in its plain text form, parenthesised when compound."""
     if isinstance(value, int):
         return str(value)
-    text = str(value)
+    text = json_size(value)
     return text if text.isidentifier() else f"({text})"
 
 
@@ -54,7 +62,12 @@ def format_shape(shape: Shape) -> str:
 
 
 def json_size(value: Size) -> int | str:
-    return value if isinstance(value, int) else str(value)
+    """A number as it is; a symbolic size as SymPy's plain text."""
+    if isinstance(value, int):
+        return value
+    from cnnmacros.symbolic import text  # only reached with symbolic sizes, which imported SymPy
+
+    return text(value)
 
 
 @dataclass(frozen=True)
