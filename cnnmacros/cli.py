@@ -75,6 +75,23 @@ def check(args: argparse.Namespace) -> int:
     return 0
 
 
+def expand(args: argparse.Namespace) -> int:
+    """The flat file: every placed block written out as the layers it stands for."""
+    from pathlib import Path
+
+    from cnnmacros.architecture import MAX_LAYERS, read_bytes, validate
+    from cnnmacros.blocks import expand as place
+    from cnnmacros.blocks import flat_text
+    from cnnmacros.yamlnodes import YMap, load
+
+    root = load(args.file, read_bytes(Path(args.file), args.file))
+    validate(args.file, root)  # every problem first, as `check` gives them
+    assert isinstance(root, YMap)
+    expansion, _ = place(args.file, root, MAX_LAYERS) if "blocks" in root.items else (None, [])
+    print(flat_text(root, expansion, Path(args.file).name), end="")
+    return 0
+
+
 def schema(args: argparse.Namespace) -> int:
     from cnnmacros.schema import schema_text
 
@@ -111,6 +128,9 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate architecture files (all of architectures/ by default)")
     p.add_argument("paths", nargs="*")
     p.set_defaults(run=check)
+    p = sub.add_parser("expand", help="print the file with every block placed, as flat layers")
+    p.add_argument("file")
+    p.set_defaults(run=expand)
     p = sub.add_parser("schema", help="print the JSON Schema of architecture files")
     p.set_defaults(run=schema)
     return top

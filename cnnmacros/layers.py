@@ -78,6 +78,7 @@ class LayerKind:
             conditions=conditions or [],
             sources=layer.sources,
             facts=facts or {},
+            block=layer.block,
         )
 
 

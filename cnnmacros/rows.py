@@ -140,6 +140,7 @@ class Row:
     facts: dict[str, Any] = field(default_factory=dict)
     """What the layer's own rule worked with (input channels, input units, its window), for the
     figures that other rules compute from it."""
+    block: str | None = None  # the innermost placed block or copy that holds it (``layer2.0``)
 
     def __getattr__(self, name: str) -> Any:
         figures = self.__dict__.get("figures")
@@ -200,7 +201,8 @@ class Summary:
         from cnnmacros.figures import FIGURES, TOTALS
 
         def layer(r: Row) -> dict[str, Any]:
-            out: dict[str, Any] = {"name": r.name, "type": r.type, "output": [json_size(v) for v in r.output]}
+            out: dict[str, Any] = {"name": r.name, "type": r.type, "block": r.block}
+            out["output"] = [json_size(v) for v in r.output]
             for figure in FIGURES:
                 out[figure.json] = figure.to_json(r.figures[figure.key])
             if r.sources:
