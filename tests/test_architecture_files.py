@@ -28,6 +28,7 @@ GENERATOR = ROOT / "scripts" / "generate_architectures.py"
 
 # file stem -> (torchvision.models.get_model name, weights enum)
 TORCHVISION = {
+    "resnet18": ("resnet18", "ResNet18_Weights"),
     "resnet50": ("resnet50", "ResNet50_Weights"),
     "squeezenet1-1": ("squeezenet1_1", "SqueezeNet1_1_Weights"),
     "mobilenet-v2": ("mobilenet_v2", "MobileNet_V2_Weights"),
