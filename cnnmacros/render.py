@@ -213,8 +213,9 @@ def totals_text(summary: Summary) -> str:
     return text
 
 
-def architecture_page(summary: Summary, heading: bool = True) -> str:
-    """A whole page for one architecture file: description, table, totals and worked formulas."""
+def architecture_page(summary: Summary, heading: bool = True, details: str | None = None) -> str:
+    """A whole page for one architecture file: description, table, totals and worked formulas
+    (``details``, when the caller has set the per-layer blocks aside for Markdown)."""
     parts = [f"# {escape(summary.name)}"] if heading else []
     if summary.description:
         parts.append(f'<div class="cnn-description">{description(summary.description)}</div>')
@@ -243,7 +244,7 @@ def architecture_page(summary: Summary, heading: bool = True) -> str:
         )
     parts.append("## Worked formulas, layer by layer")
     parts.append("Select a layer in the table, or open it below, to see each figure worked out from its formula.")
-    parts.append(worked_details(summary))
+    parts.append(worked_details(summary) if details is None else details)
     return "\n\n".join(parts) + "\n"
 
 
