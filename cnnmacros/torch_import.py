@@ -619,7 +619,9 @@ def translate(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[list[Laye
     class Recorder(ShapeProp):
         """ShapeProp that also keeps the plain values (sizes, their arithmetic) of the nodes."""
 
-        plain: dict[Any, Any] = {}
+        def __init__(self, module: fx.GraphModule) -> None:
+            super().__init__(module)
+            self.plain: dict[Any, Any] = {}
 
         def run_node(self, n: fx.Node) -> Any:
             result = super().run_node(n)
@@ -639,7 +641,6 @@ def translate(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[list[Laye
     try:
         with torch.no_grad():
             recorder = Recorder(graph_module)
-            recorder.plain = {}
             recorder.propagate(example)
     except Exception as exc:  # noqa: BLE001
         raise ImportTorchError(
@@ -806,8 +807,8 @@ def _origin(node: fx.Node, modules: dict[str, nn.Module], calls: Counter, seen: 
 def _names(nodes: list[fx.Node], modules: dict[str, nn.Module], calls: Counter) -> dict[fx.Node, str]:
     """Layer names: the module path, with the call for a module called more than once
     (``layer1.0.relu(2)``); for a function, the path of the module it is called in and the function's
-    word (``layer1.0.add``), numbered as torch.fx numbers nodes (``add_1``, ``add_2``) where one
-    module calls it more than once or the name is also a module's path."""
+    word (``layer1.0.add``); where one module calls it again, or the name is a module's path, a
+    number follows as torch.fx numbers its nodes (``add``, ``add_1``, ``add_2``)."""
     names: dict[fx.Node, str] = {}
     module_calls: Counter[str] = Counter()
     bases: dict[fx.Node, str] = {}
