@@ -487,12 +487,11 @@ def _functions() -> dict[Any, Any]:
             1,
             c.arg(4, "ceil_mode", False),
         )
-    try:  # torchvision's stochastic depth is the identity at inference
-        from torchvision.ops import stochastic_depth
-    except Exception:  # noqa: BLE001 - torchvision is optional, and its compiled part may not load
-        pass
-    else:
-        table[stochastic_depth] = lambda c: ALIAS if not c.arg(3, "training", True) else _training(c)
+    # torchvision's stochastic depth is the identity at inference; a model that uses it has
+    # imported it (torchvision itself is not imported here: its compiled part may not load)
+    depth = sys.modules.get("torchvision.ops.stochastic_depth")
+    if depth is not None:
+        table[depth.stochastic_depth] = lambda c: ALIAS if not c.arg(3, "training", True) else _training(c)
     return table
 
 
@@ -667,7 +666,7 @@ def translate(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[list[Laye
         if node.op == "call_module":
             seen[node.target] += 1
         sources = _tensor_args(node)
-        if any(s in failed for s in sources):
+        if any(s in failed for s in node.all_input_nodes):
             failed.add(node)
             continue
         output = _shape(node)
@@ -978,6 +977,9 @@ def run(args: argparse.Namespace) -> int:
         import torch  # noqa: F401
     except ImportError:
         print(f"cnnmacros import-torch needs PyTorch, which is not installed: {INSTALL}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - e.g. a CUDA build without its libraries
+        print(f"cnnmacros import-torch cannot import PyTorch: {_first_line(exc)}", file=sys.stderr)
         return 1
     try:
         shape = parse_input(args.input)
