@@ -41,7 +41,7 @@ INPUT = "input"
 
 
 class UnsupportedError(Exception):
-    """Raised by a translation: the words after "no layer type for this:" say what is missing."""
+    """Raised by a translation: its message says what is missing, and the caller puts where first."""
 
 
 ALIAS = "alias"
