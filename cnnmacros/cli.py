@@ -89,6 +89,23 @@ def check(args: argparse.Namespace) -> int:
     return 0
 
 
+def expand(args: argparse.Namespace) -> int:
+    """The flat file: every placed block written out as the layers it stands for."""
+    from pathlib import Path
+
+    from cnnmacros.architecture import MAX_LAYERS, read_bytes, validate
+    from cnnmacros.blocks import expand as place
+    from cnnmacros.blocks import flat_text
+    from cnnmacros.yamlnodes import YMap, load
+
+    root = load(args.file, read_bytes(Path(args.file), args.file))
+    validate(args.file, root)  # every problem first, as `check` gives them
+    assert isinstance(root, YMap)
+    expansion, _ = place(args.file, root, MAX_LAYERS) if "blocks" in root.items else (None, [])
+    print(flat_text(root, expansion, Path(args.file).name), end="")
+    return 0
+
+
 def schema(args: argparse.Namespace) -> int:
     from cnnmacros.schema import schema_text
 
@@ -142,6 +159,13 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="files, or folders of .yaml and .yml files")
     p.set_defaults(run=check)
+    p = sub.add_parser(
+        "expand",
+        help="print the file with every block placed, as flat layers",
+        description="Print the file with every block placed, as flat layers.",
+    )
+    p.add_argument("file", help="an architecture file (YAML)")
+    p.set_defaults(run=expand)
     p = sub.add_parser(
         "schema", help="print the JSON Schema of architecture files", description="Print the JSON Schema."
     )

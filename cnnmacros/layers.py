@@ -78,6 +78,8 @@ class LayerKind:
             conditions=conditions or [],
             sources=layer.sources,
             facts=facts or {},
+            block=layer.block,
+            block_type=layer.block_type,
         )
 
 

@@ -107,7 +107,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The oracle's report: what was compared with PyTorch in this run, and the mismatches (must be 0)."""
+    """The oracles' reports: what was compared with PyTorch in this run, and the mismatches (must
+    be 0); and what was compared with Keras."""
+    keras = sys.modules.get("tests.test_keras_oracle")
+    if keras is not None and keras.REPORT:
+        terminalreporter.section("Keras oracle")
+        for key, count in sorted(keras.REPORT.items()):
+            terminalreporter.write_line(f"{key}: {count:,}")
     oracle = sys.modules.get("tests.oracle")
     if oracle is None or not oracle.REPORT:
         return

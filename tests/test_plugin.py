@@ -17,11 +17,17 @@ BROKEN = "name: Broken\ninput: [8, 8, 3]\nlayers:\n  - {name: conv3_1, type: con
 def test_strict_build_fails_on_a_broken_file_naming_it(tmp_path: Path) -> None:
     root = copy_project(tmp_path)
     (root / "architectures" / "broken.yaml").write_text(BROKEN)
+    block = (ROOT / "tests" / "blocks" / "bad-value.yaml").read_text(encoding="utf-8")
+    (root / "architectures" / "broken-block.yaml").write_text(block.replace("../../", "../"), encoding="utf-8")
     done = build_site(root / "mkdocs.yml", root / "site")
     assert done.returncode != 0
     assert "ERROR   -  architectures/broken.yaml:4: layers[0] (conv3_1) kernel: expected a positive integer, got 0" in (
         done.stderr
     )
+    assert (
+        "architectures/broken-block.yaml:8: layers[0] (s.0.conv) stride: expected a positive integer, got 0 "
+        "(block unit, placed at line 13)"
+    ) in done.stderr
     assert "Traceback" not in done.stderr
 
 
