@@ -182,6 +182,21 @@ def bench_symbolic(repeat: int, raw: dict, work: Path) -> None:
     raw["symbolic"] = {"layers": 6_400, "runs": runs}
 
 
+def bench_blocks(repeat: int, raw: dict, work: Path) -> None:
+    """``check`` of a file written with blocks against its expansion, alternated run by run: the
+    same layers, so the ratio is the cost of placing the blocks."""
+    written = ROOT / "tests" / "blocks" / "resnet50-issue.yaml"
+    flat = work / "resnet50-expanded.yaml"
+    expanded = subprocess.run([str(BIN / "cnnmacros"), "expand", str(written)], capture_output=True, text=True)
+    flat.write_text(expanded.stdout, encoding="utf-8")
+    files = {"blocks": written, "flat": flat}
+    runs: dict[str, list[list[float]]] = {kind: [] for kind in files}
+    for _ in range(repeat):
+        for kind, path in files.items():
+            runs[kind].append(list(measure([str(BIN / "cnnmacros"), "check", str(path)])))
+    raw["blocks"] = {"runs": runs}
+
+
 def bench_build(repeat: int, raw: dict, work: Path) -> None:
     """The whole ``mkdocs build`` process, timed from outside; cnnmacros' part reported from inside."""
     instrumented = []
@@ -320,6 +335,13 @@ def report(raw: dict) -> str:
             med(r[1] for r in symbolic["runs"]["numbers"]),
         )
 
+    blocks = raw.get("blocks")
+    if blocks:
+        times = {kind: [r[0] for r in runs] for kind, runs in blocks["runs"].items()}
+        ratio = pairwise(times["blocks"], times["flat"])
+        row("8", "check resnet50 written with blocks", times["blocks"], None, f"{ratio:.2f}x its expansion")
+        row("8", "  check of its expansion (reference)", times["flat"])
+
     b = raw["build"]
     row("4", "mkdocs build (process)", [r[0] for r in b["process"]], med(r[1] for r in b["process"]))
     share = med(r["cnnmacros_s"] / r["total_s"] for r in b["instrumented"])
@@ -403,6 +425,7 @@ def main() -> int:
             bench_in_process(args.repeat, raw, work)
         bench_synthetic(args.repeat, raw, work)
         bench_symbolic(args.repeat, raw, work)
+        bench_blocks(args.repeat, raw, work)
         bench_build(args.repeat, raw, work)
         bench_serve(args.repeat, raw, work)
     path = args.json or ROOT / "benchmarks" / "raw" / f"{raw['date']}.json"

@@ -71,6 +71,11 @@ class LayerSpec:
         """The innermost placed block or copy that holds the layer (``layer2.0``), or None."""
         return self.placed.block if self.placed else None
 
+    @property
+    def block_type(self) -> str | None:
+        """The name of that block in ``blocks:`` (``bottleneck``), or None."""
+        return self.placed.chain[0][0] if self.placed else None
+
     def problem(self, file: str, key: str | None, message: str) -> Problem:
         """A problem of this layer: at the line of ``key``, under its path, and for a layer that a
         block placed, with the index in the block's layers and where the block was placed."""

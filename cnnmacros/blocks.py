@@ -528,7 +528,8 @@ class Expander:
                 )
                 return previous
         name = prefix + local
-        self.placements.append(Placement(name, block.name, layer.line, repeat, given, first_given, depth))
+        counted = repeat if "repeat" in layer.items else None
+        self.placements.append(Placement(name, block.name, layer.line, counted, given, first_given, depth))
         outputs: list[str] = []
         copies = range(repeat) if repeat is not None and "repeat" in layer.items else [None]
         output = previous
@@ -617,7 +618,7 @@ def expand(file: str, root: YMap, max_layers: int) -> tuple[Expansion | None, li
 
 # The flat file ---------------------------------------------------------------------------------
 
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_PLAIN = re.compile(r"\$?[A-Za-z_][A-Za-z0-9_.\-]*")  # $NAME reads back as the string it is
 _WORDS = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
 
 
@@ -668,3 +669,57 @@ def flat_text(root: YMap, expansion: Expansion | None, source: str) -> str:
 
 def _comment(text: str) -> str:
     return "".join(c if c.isprintable() else "?" for c in text)
+
+
+# What the pages show -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlockView:
+    """A block as its page shows it: parameters with their defaults (None: required), inputs, and
+    each layer as written, (name, type or block, the other keys as YAML text)."""
+
+    name: str
+    params: tuple[tuple[str, str | None], ...]
+    inputs: tuple[str, ...]
+    layers: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True)
+class StageView:
+    """A top-level placement: its name, block, copies (None without repeat), parameters given and
+    those that copy 0 takes instead, as YAML text."""
+
+    name: str
+    block: str
+    repeat: int | None
+    given: str
+    first: str
+
+
+def views(blocks: dict[str, Block], placements: list[Placement]) -> tuple[list[BlockView], list[StageView]]:
+    """Plain text for the pages, in the order the file defines and places them."""
+    out = []
+    for block in blocks.values():
+        params = tuple((k, None if v is None else _value(v)) for k, v in block.params.items())
+        rows = []
+        for layer in block.layers:
+            if not isinstance(layer, YMap):
+                continue
+            kind = layer.items.get("type") or layer.items.get("block")
+            what = ("block " if "block" in layer.items else "") + (_value(kind) if kind else "")
+            rest = ", ".join(f"{k}: {_value(v)}" for k, v in layer.items.items() if k not in ("name", "type", "block"))
+            rows.append((_local_name(layer) or "", what, rest))
+        out.append(BlockView(block.name, params, block.inputs, tuple(rows)))
+    stages = [
+        StageView(
+            p.name,
+            p.block,
+            p.repeat,
+            ", ".join(f"{k}: {_value(v)}" for k, v in p.given.items()),
+            ", ".join(f"{k}: {_value(v)}" for k, v in p.first.items()),
+        )
+        for p in placements
+        if p.depth == 0
+    ]
+    return out, stages

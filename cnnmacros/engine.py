@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cnnmacros.architecture import INPUT, Architecture, read
+from cnnmacros.blocks import views
 from cnnmacros.errors import ArchitectureError, Problem
 from cnnmacros.figures import Context, State, fill, input_state, totals
 from cnnmacros.layers import REGISTRY
@@ -53,6 +54,7 @@ def compute(architecture: Architecture, convention: str = "cnnmacros", dtype: st
         problems += bounds.finish(architecture, rows)
     if problems:
         raise ArchitectureError(problems)
+    block_views, stage_views = views(architecture.blocks, architecture.placements)
     return Summary(
         architecture.name,
         architecture.file,
@@ -63,6 +65,8 @@ def compute(architecture: Architecture, convention: str = "cnnmacros", dtype: st
         totals=totals(rows, dtype),
         convention=convention,
         dtype=dtype,
+        blocks=block_views,
+        stages=stage_views,
     )
 
 

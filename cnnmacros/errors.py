@@ -88,6 +88,16 @@ class ArchitectureError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class ImportTorchError(Exception):
+    """Everything of a PyTorch model that ``import-torch`` cannot write as an architecture file, one
+    line each (the module path, its type and what is missing): the command prints them and writes
+    nothing."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
 def short(text: str, limit: int = 60) -> str:
     """A key as a path names it: whole when short, else its first characters and an ellipsis."""
     return text if len(text) <= limit else text[: limit - 20] + "..."

@@ -79,6 +79,7 @@ class LayerKind:
             sources=layer.sources,
             facts=facts or {},
             block=layer.block,
+            block_type=layer.block_type,
         )
 
 

@@ -141,6 +141,7 @@ class Row:
     """What the layer's own rule worked with (input channels, input units, its window), for the
     figures that other rules compute from it."""
     block: str | None = None  # the innermost placed block or copy that holds it (``layer2.0``)
+    block_type: str | None = None  # the name of that block in the file's ``blocks:``
 
     def __getattr__(self, name: str) -> Any:
         figures = self.__dict__.get("figures")
@@ -173,6 +174,8 @@ class Summary:
     totals: dict[str, Size] = field(default_factory=dict)
     convention: str = "cnnmacros"
     dtype: str = "float32"
+    blocks: list[Any] = field(default_factory=list)  # cnnmacros.blocks.BlockView, for the page
+    stages: list[Any] = field(default_factory=list)  # cnnmacros.blocks.StageView: top-level placements
 
     @property
     def output(self) -> Shape:
@@ -188,6 +191,10 @@ class Summary:
     @property
     def symbolic(self) -> bool:
         return not all(isinstance(v, int) for v in self.input)
+
+    def rows_of(self, block: str) -> list[Row]:
+        """The rows that a placed block or copy holds, nested blocks included."""
+        return [r for r in self.rows if r.block is not None and (r.block == block or r.block.startswith(block + "."))]
 
     def row(self, name: str) -> Row:
         for r in self.rows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ARCHITECTURES = ROOT / "architectures"
 FLAT_TWINS = ROOT / "tests" / "flat"
 IN_CI = bool(os.environ.get("CI"))
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+"""The browser the browser tests drive: Debian's chromium, or any Chromium or Chrome named by $CHROMIUM."""
+NO_CHROMIUM = "Chromium is not installed (Debian: apt install chromium; elsewhere set CHROMIUM=/path/to/it)"
 
 
 def require(ok: bool, reason: str) -> None:

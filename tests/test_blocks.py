@@ -221,3 +221,26 @@ def test_a_problem_found_later_names_the_block_and_the_placement(tmp_path: Path)
     assert result.returncode == 1
     assert result.stderr.splitlines()[0].startswith(f"{path}:7: layers[0] (s.conv) ")
     assert result.stderr.splitlines()[0].endswith(" (block unit, placed at line 12)")
+
+
+def test_the_page_shows_each_block_once_and_the_stage_table_with_subtotals() -> None:
+    """Layer1's subtotal by hand: copy 0 has conv1 64*64, conv2 9*64*64, conv3 64*256 and the
+    projection 64*256, with batch norms 2*64, 2*64, 2*256, 2*256: 75,008; copies 1 and 2 read 256
+    channels, 256*64 + 9*64*64 + 64*256 + 2*(64 + 64 + 256) = 70,400 each: 215,808 in all, as
+    torchvision's ResNet-50 layer1 has."""
+    from cnnmacros.render import architecture_page
+
+    page = architecture_page(summarize(BLOCKS / "resnet50-issue.yaml"))
+    assert page.count("### bottleneck") == 1
+    assert "Parameters: `width` (required), `out` (required), `stride` = `1`, `project` = `false`." in page
+    assert "| conv2 | conv2d | filters: &#36;width, kernel: 3, stride: &#36;stride, padding: 1, bias: false |" in page
+    copy0 = 64 * 64 + 9 * 64 * 64 + 64 * 256 + 64 * 256 + 2 * (64 + 64 + 256 + 256)
+    later = 256 * 64 + 9 * 64 * 64 + 64 * 256 + 2 * (64 + 64 + 256)
+    assert copy0 + 2 * later == 215_808
+    assert "| layer1 | bottleneck | 3 | width: 64, out: 256 | project: true | 56×56×256 | 215,808 |" in page
+    section = page.split("## Blocks")[1].split("### Stages")[0]
+    assert [f for f in ("conv2d_weights", "batchnorm_scales", "conv2d_macs") if f'data-formula="{f}"' in section] == [
+        "conv2d_weights",
+        "batchnorm_scales",
+        "conv2d_macs",
+    ]
