@@ -82,6 +82,12 @@ def schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def import_onnx(args: argparse.Namespace) -> int:
+    from cnnmacros.import_onnx import command
+
+    return command(args.model, args.output, args.name)
+
+
 def parser() -> argparse.ArgumentParser:
     from cnnmacros.conventions import CONVENTIONS
     from cnnmacros.figures import DTYPES
@@ -113,6 +119,11 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=check)
     p = sub.add_parser("schema", help="print the JSON Schema of architecture files")
     p.set_defaults(run=schema)
+    p = sub.add_parser("import-onnx", help="write an architecture file from an ONNX model (needs cnnmacros[onnx])")
+    p.add_argument("model", help="the .onnx file")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the architecture file here (default: print it)")
+    p.add_argument("--name", help="the network's name in the file (default: the model file's name)")
+    p.set_defaults(run=import_onnx)
     return top
 
 
