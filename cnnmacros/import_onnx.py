@@ -135,9 +135,10 @@ def _fail(display: str, message: str) -> ArchitectureError:
     return ArchitectureError([NodeProblem(display, 0, "", message)])
 
 
-def load(path: str | Path) -> onnx.ModelProto:
-    """The model, checked: one located line for a file that is missing, empty, truncated, not ONNX,
-    missing its external data, or of an opset the mapper does not read."""
+def load(path: str | Path) -> tuple[onnx.ModelProto, onnx.ModelProto]:
+    """The model and its light copy (``light_copy``), checked: one located line for a file that is
+    missing, empty, truncated, not ONNX, missing its external data, or of an opset the mapper does
+    not read."""
     import onnx
     from google.protobuf.message import DecodeError
 
@@ -170,12 +171,40 @@ def load(path: str | Path) -> onnx.ModelProto:
         )
     if opset > newest:
         raise _fail(display, f"expected opset {newest} or older (onnx {onnx.__version__}), got opset {opset}")
-    try:  # by path: the checker looks for external data beside the file
-        onnx.checker.check_model(str(path))
+    light = light_copy(model)
+    try:  # on the copy without the weights' data, which the checker would only copy
+        onnx.checker.check_model(light)
     except onnx.checker.ValidationError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise _fail(display, f"not a valid ONNX model: {first}") from None
-    return model
+    return model, light
+
+
+def light_copy(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The model without the data of its large (or external) initializers, which become inputs of
+    their shape: all that the checker and shape inference read of them."""
+    import onnx
+
+    graph = model.graph
+    light = onnx.ModelProto()
+    light.ir_version = model.ir_version
+    light.opset_import.extend(model.opset_import)
+    light.graph.name = graph.name
+    light.graph.node.extend(graph.node)
+    large = set()
+    for tensor in graph.initializer:
+        if math.prod(tensor.dims) <= KNOWN_LIMIT and tensor.data_location != onnx.TensorProto.EXTERNAL:
+            light.graph.initializer.append(tensor)
+        else:
+            large.add(tensor.name)
+    light.graph.input.extend(v for v in graph.input if v.name not in large)
+    for tensor in graph.initializer:
+        if tensor.name in large:
+            light.graph.input.append(
+                onnx.helper.make_tensor_value_info(tensor.name, tensor.data_type, list(tensor.dims))
+            )
+    light.graph.output.extend(graph.output)
+    return light
 
 
 def default_opset(model: onnx.ModelProto) -> int | None:
@@ -213,14 +242,14 @@ def import_file(path: str | Path, name: str | None = None) -> Imported:
     """The architecture file of the ONNX model at ``path``; raises ``ArchitectureError`` with every
     problem (each unsupported node, or the one reason the file cannot be read)."""
     display = str(path)
-    model = load(path)
+    model, light = load(path)
     network = _network_input(model, display)
     symbols = [d for d in network.dims[2:] if isinstance(d, str)]
     names = list(dict.fromkeys(symbols))
-    first = _Importer(model, display, network, {s: SUBSTITUTES[0] + 64 * i for i, s in enumerate(names)})
+    first = _Importer(model, light, display, network, {s: SUBSTITUTES[0] + 64 * i for i, s in enumerate(names)})
     layers = first.run()
     if names:
-        second = _Importer(model, display, network, {s: SUBSTITUTES[1] + 64 * i for i, s in enumerate(names)})
+        second = _Importer(model, light, display, network, {s: SUBSTITUTES[1] + 64 * i for i, s in enumerate(names)})
         _same_for_every_size(display, first, layers, second.run())
     title = name if name is not None else Path(path).stem
     text = _text(title, Path(path).name, network, layers, first.opset)
@@ -288,8 +317,10 @@ def _network_input(model: onnx.ModelProto, display: str) -> NetworkInput:
 class _Importer:
     """One pass over the graph, with numbers for the symbolic sizes."""
 
-    def __init__(self, model: onnx.ModelProto, display: str, network: NetworkInput, sizes: dict[str, int]) -> None:
-        self.model, self.display, self.network = model, display, network
+    def __init__(
+        self, model: onnx.ModelProto, light: onnx.ModelProto, display: str, network: NetworkInput, sizes: dict[str, int]
+    ) -> None:
+        self.model, self.light, self.display, self.network = model, light, display, network
         self.opset = default_opset(model) or MIN_OPSET
         self.symbolic, self.sizes = bool(sizes), sizes
         self.dims = [sizes.get(d, d) if isinstance(d, str) else d for d in network.dims]
@@ -314,57 +345,20 @@ class _Importer:
     # shapes
 
     def _infer(self) -> dict[str, tuple[int | None, ...]]:
-        """Every tensor's shape by ONNX shape inference, on a copy without large tensor data, whose
-        input has numbers for its sizes."""
+        """Every tensor's shape by ONNX shape inference, on the copy without large tensor data,
+        with numbers for the input's sizes."""
         import onnx
 
         graph = self.model.graph
         light = onnx.ModelProto()
-        light.ir_version = self.model.ir_version
-        light.opset_import.extend(self.model.opset_import)
-        g = light.graph
-        g.name = graph.name
-        g.node.extend(graph.node)
-        for tensor in graph.initializer:
-            small = onnx.TensorProto()
-            small.name, small.data_type = tensor.name, tensor.data_type
-            small.dims.extend(tensor.dims)
-            if math.prod(tensor.dims) <= KNOWN_LIMIT and tensor.data_location != onnx.TensorProto.EXTERNAL:
-                small.CopyFrom(tensor)
-            else:  # shape inference reads the dims; the data would only be copied
-                small.raw_data = b""
-                small.dims[:] = [0]
-            g.initializer.append(small)
-        for value in graph.input:
-            copy = g.input.add()
-            copy.CopyFrom(value)
+        light.CopyFrom(self.light)
+        for value in light.graph.input:
             if value.name == self.network.tensor:
-                for dim, size in zip(copy.type.tensor_type.shape.dim, self.dims, strict=True):
+                for dim, size in zip(value.type.tensor_type.shape.dim, self.dims, strict=True):
                     dim.Clear()
                     dim.dim_value = size
-        for value in graph.output:
-            copy = g.output.add()
-            copy.name = value.name
-            if value.type.HasField("tensor_type"):
-                copy.type.tensor_type.elem_type = value.type.tensor_type.elem_type
-        big = {t.name: tuple(t.dims) for t in graph.initializer if math.prod(t.dims) > KNOWN_LIMIT}
-        big.update(
-            {
-                t.name: tuple(t.dims)
-                for t in graph.initializer
-                if t.data_location == onnx.TensorProto.EXTERNAL and t.name not in big
-            }
-        )
-        for name, dims in big.items():  # declare the real shapes of the emptied tensors
-            for value in list(g.input):
-                if value.name == name:
-                    g.input.remove(value)
-            info = g.input.add()
-            info.CopyFrom(onnx.helper.make_tensor_value_info(name, _elem_type(graph, name), list(dims)))
-            for tensor in g.initializer:
-                if tensor.name == name:
-                    g.initializer.remove(tensor)
-                    break
+        for value in light.graph.output:  # declared output shapes may name what the numbers replace
+            value.type.tensor_type.ClearField("shape")
         try:
             inferred = onnx.shape_inference.infer_shapes(light, data_prop=True)
         except Exception as exc:  # InferenceError, ValidationError, and what the C++ side raises
@@ -659,14 +653,19 @@ class _Importer:
             return
         index, bias = self.folded_biases[0]
         node = self.nodes[index]
-        count = len(self.folded_biases)
-        which = f"{count} Conv nodes" if count > 1 else "a Conv node"
+        label = node.name or node.output[0]
+        if len(self.folded_biases) == 1:
+            which = f"the bias of Conv node {index} ({label}) is named {bias!r},"
+        else:
+            which = (
+                f"the biases of {len(self.folded_biases)} Conv nodes (the first: node {index}, {label}, "
+                f"{bias!r}) are named"
+            )
         self.notes.append(
             printable(
-                f"{self.display}: note: {which} (the first: node {index}, {node.name or node.output[0]}) "
-                f"have a bias named {bias!r}, as torch.onnx.export names a batch norm it folded into the "
-                "convolution: those layers are convolutions with biases and no batch norm, which cannot be "
-                "recovered. Export with do_constant_folding=False (dynamo=False) or optimize=False "
+                f"{self.display}: note: {which} as torch.onnx.export names the bias of a batch norm it folded "
+                "into the convolution: those layers are convolutions with biases and no batch norm, which cannot "
+                "be recovered. Export with do_constant_folding=False (dynamo=False) or optimize=False "
                 "(dynamo=True) to keep the batch norms."
             )
         )
@@ -734,13 +733,6 @@ def _reads(node: onnx.NodeProto) -> list[str]:
 
 def _complete(shape: tuple[int | None, ...] | None) -> bool:
     return shape is not None and all(d is not None for d in shape)
-
-
-def _elem_type(graph: Any, name: str) -> int:
-    for tensor in graph.initializer:
-        if tensor.name == name:
-            return tensor.data_type
-    return 1
 
 
 def _attributes(node: onnx.NodeProto) -> dict[str, Any]:
@@ -1012,7 +1004,13 @@ def _conv_transpose(n: _Node) -> None:
         n.emit(f"convtranspose{rank}d", options, [x], params=params)
         return
     layer = n.emit(
-        f"convtranspose{rank}d", options, [x], "(its asymmetric pads in the crop after it)", params=params, tensor=None
+        f"convtranspose{rank}d",
+        options,
+        [x],
+        "(its asymmetric pads in the crop after it)",
+        params=params,
+        tensor=None,
+        suffix=".uncropped",
     )
     crop = [[b - m, a - m] for b, a, m in zip(before, after, both, strict=True)]
     n.emit(f"crop{rank}d", {"crop": crop}, [Act(layer.name, "", x.shape)], f"asymmetric pads {before + after}")
