@@ -1213,17 +1213,23 @@ def _leaky_relu(n: _Node) -> None:
     n.emit("leaky_relu", {} if slope == 0.01 else {"negative_slope": slope}, [n.act(0)])
 
 
-def _fixed(type_: str, **expected: float) -> Callable[[_Node], None]:
-    """An activation whose ONNX attributes must have PyTorch's values (the layer type has no options)."""
+def _fixed(type_: str, **expected: tuple[float | str, float | str]) -> Callable[[_Node], None]:
+    """An activation whose ONNX attributes must have PyTorch's values, the layer type having no
+    options: ``key=(PyTorch's value, ONNX's default)``."""
 
     def handle(n: _Node) -> None:
-        for key, value in expected.items():
-            got = n.attr(key, value)
-            if not math.isclose(got, value, rel_tol=1e-6):
-                raise UnsupportedNodeError(f"expected {key} {value:g} (PyTorch's {type_}), got {got:g}")
+        for key, (value, default) in expected.items():
+            got = n.attr(key, default)
+            same = got == value if isinstance(value, str) else math.isclose(got, value, rel_tol=1e-6)
+            if not same:
+                raise UnsupportedNodeError(f"expected {key} {_shown(value)} (PyTorch's {type_}), got {_shown(got)}")
         n.emit(type_, {}, [n.act(0)])
 
     return handle
+
+
+def _shown(value: float | str) -> str:
+    return repr(value) if isinstance(value, str) else f"{value:g}"
 
 
 def _clip(n: _Node) -> None:
@@ -1602,10 +1608,6 @@ def _alias(n: _Node) -> None:
     n.alias(n.act(0))
 
 
-def _upsample_old(n: _Node) -> None:
-    _resize(n)
-
-
 HANDLERS: dict[str, Callable[[_Node], None]] = {
     "Conv": _conv,
     "ConvTranspose": _conv_transpose,
@@ -1632,12 +1634,16 @@ HANDLERS: dict[str, Callable[[_Node], None]] = {
     "Tanh": _activation("tanh"),
     "LeakyRelu": _leaky_relu,
     "Softmax": _softmax,
-    "Elu": _fixed("elu", alpha=1.0),
-    "Selu": _fixed("selu", alpha=1.6732632423543772, gamma=1.0507009873554805),
-    "HardSigmoid": _fixed("hardsigmoid", alpha=1 / 6, beta=0.5),
+    "Elu": _fixed("elu", alpha=(1.0, 1.0)),
+    "Selu": _fixed(
+        "selu",
+        alpha=(1.6732632423543772, 1.67326319217681884765625),
+        gamma=(1.0507009873554805, 1.05070102214813232421875),
+    ),
+    "HardSigmoid": _fixed("hardsigmoid", alpha=(1 / 6, 0.2), beta=(0.5, 0.5)),
     "HardSwish": _activation("hardswish"),
     "Mish": _activation("mish"),
-    "Gelu": _activation("gelu"),
+    "Gelu": _fixed("gelu", approximate=("none", "none")),
     "PRelu": _prelu,
     "Add": _join("add"),
     "Sum": _join("add"),
@@ -1646,7 +1652,7 @@ HANDLERS: dict[str, Callable[[_Node], None]] = {
     "Pad": _pad,
     "Slice": _slice,
     "Resize": _resize,
-    "Upsample": _upsample_old,
+    "Upsample": _resize,
 }
 
 
@@ -1734,7 +1740,8 @@ def _verify(display: str, text: str, layers: list[Layer], first: _Importer, name
     try:
         summary = compute(validate(display, load_yaml(display, text.encode())))
     except ArchitectureError as exc:
-        raise _fail(display, f"import-onnx wrote a file the engine refuses (please report): {exc}") from None
+        first = exc.problems[0].message if exc.problems else str(exc)
+        raise _fail(display, f"import-onnx wrote a file the engine refuses (please report): {first}") from None
     values = {s: SUBSTITUTES[0] + 64 * i for i, s in enumerate(names)}
     for layer, row in zip(layers, summary.rows, strict=True):
         if layer.tensor is not None:

@@ -196,6 +196,31 @@ def test_bvlc_alexnet_is_the_grouped_network_with_lrn_and_a_ceil_mode_pool() -> 
     assert sum("groups: 2" in line for line in lines) == 3
 
 
+def test_the_bvlc_alexnet_file_is_what_the_importer_writes() -> None:
+    """architectures/bvlc-alexnet.yaml adds a description and a source to the imported file."""
+    imported = import_file(DATA / "light" / "light_bvlc_alexnet.onnx", "BVLC AlexNet").text.splitlines()
+    committed = (ARCHITECTURES / "bvlc-alexnet.yaml").read_text(encoding="utf-8").splitlines()
+    assert committed[1:4] == imported[:3]
+    assert committed[committed.index("input: [224, 224, 3]") :] == imported[3:]
+
+
+def test_the_adding_page_shows_what_the_command_does() -> None:
+    import re
+
+    from .conftest import ROOT
+
+    text = (ROOT / "docs" / "adding.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```text\n(.*?)```", text[text.index("## From an ONNX file") :], re.S)
+    start = blocks[0].splitlines()
+    assert start == import_file(DATA / "light" / "light_bvlc_alexnet.onnx", "BVLC AlexNet").text.splitlines()[:8]
+    command, line = blocks[1].splitlines()
+    glu = DATA / "pytorch-converted" / "test_GLU" / "model.onnx"
+    assert command == "$ cnnmacros import-onnx test_GLU/model.onnx"
+    with pytest.raises(ArchitectureError) as info:
+        import_file(glu)
+    assert [str(p) for p in info.value.problems] == [line.replace("test_GLU/model.onnx", str(glu))]
+
+
 def test_caffe_scale_after_batch_norm_is_its_scale_and_shift() -> None:
     text = import_file(DATA / "light" / "light_densenet121.onnx").text
     assert (
@@ -722,3 +747,20 @@ def test_batch_norms_folded_by_the_exporters_are_named(tmp_path: Path) -> None:
         f"{tmp_path / 'ts.onnx'}: note: the bias of Conv node 0 ({conv.name}) is named {conv.input[2]!r}, {tail}"
     ]
     assert dynamo.notes[0].endswith(f"is named '0.weight_bias', {tail}")
+
+
+def test_activations_whose_attributes_are_not_pytorchs_are_refused(tmp_path: Path) -> None:
+    nodes = [
+        node("HardSigmoid", ["x"], "hard"),  # ONNX's default alpha is 0.2, PyTorch's 1/6
+        node("Gelu", ["x"], "gelu", approximate="tanh"),
+        node("Clip", ["x", "zero", "one"], "clip"),
+        node("HardSigmoid", ["x"], "torch_hard", alpha=1 / 6),
+    ]
+    path = build(tmp_path / "acts.onnx", nodes, [1, 3], (floats("zero", 0.0), floats("one", 1.0)), opset=20)
+    with pytest.raises(ArchitectureError) as info:
+        import_file(path)
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}: node 0 (hard) HardSigmoid: expected alpha 0.166667 (PyTorch's hardsigmoid), got 0.2",
+        f"{path}: node 1 (gelu) Gelu: expected approximate 'none' (PyTorch's gelu), got 'tanh'",
+        f"{path}: node 2 (clip) Clip: expected bounds 0 and 6 (relu6) or 0 and none (relu), got 0 and 1",
+    ]
