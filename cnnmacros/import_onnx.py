@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 
 INSTALL = "import-onnx needs the onnx package: pip install 'cnnmacros[onnx]'"
 MIN_OPSET = 6
-"""The oldest opset of the default domain read: older ones name batch norm's and pooling's
-attributes otherwise (``spatial``, ``is_test``, ``consumed_inputs``)."""
+"""The oldest opset of the default domain read: before it, batch norm, the activations and the
+elementwise operators carry the in-place ``consumed_inputs`` attribute, and Reshape takes its shape
+as an attribute. PyTorch's converted test files are opset 6."""
 KNOWN_LIMIT = 1 << 16
 """Values are worked out only for tensors of at most this many elements: shapes, pads, scales."""
 DEFAULT_DOMAINS = ("", "ai.onnx")
@@ -265,10 +266,6 @@ class NetworkInput:
     tensor: str
     dims: list[int | str]
     """ONNX's dims, channels first: the batch (dropped), the channels, then numbers or size names."""
-
-    @property
-    def rank(self) -> int:
-        return len(self.dims) - 2
 
     def channels_last(self) -> list[int | str]:
         return [*self.dims[2:], self.dims[1]]
@@ -1756,6 +1753,16 @@ def _verify(display: str, text: str, layers: list[Layer], first: _Importer, name
                     raise ArchitectureError(
                         [first.problem(layer.node, f"import-onnx's layer gives {got}, ONNX {expected} (please report)")]
                     )
+        if row.figures["non_trainable"] != layer.statistics:
+            raise ArchitectureError(
+                [
+                    first.problem(
+                        layer.node,
+                        f"import-onnx's layer keeps {row.figures['non_trainable']} statistics, the node's tensors "
+                        f"{layer.statistics} (please report)",
+                    )
+                ]
+            )
         if layer.params is not None and row.figures["params"] != layer.params:
             raise ArchitectureError(
                 [
