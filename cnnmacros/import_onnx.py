@@ -242,7 +242,13 @@ def _check_external_data(model: onnx.ModelProto, base: Path, display: str) -> No
 def import_file(path: str | Path, name: str | None = None) -> Imported:
     """The architecture file of the ONNX model at ``path``; raises ``ArchitectureError`` with every
     problem (each unsupported node, or the one reason the file cannot be read)."""
+    from cnnmacros.architecture import name_fault
+
     display = str(path)
+    title = name if name is not None else Path(path).stem
+    fault = name_fault(title)
+    if fault:
+        raise _fail(display, f"--name: expected {fault}" if name is not None else f"the file's name: expected {fault}")
     model, light = load(path)
     network = _network_input(model, display)
     symbols = [d for d in network.dims[2:] if isinstance(d, str)]
@@ -252,7 +258,6 @@ def import_file(path: str | Path, name: str | None = None) -> Imported:
     if names:
         second = _Importer(model, light, display, network, {s: SUBSTITUTES[1] + 64 * i for i, s in enumerate(names)})
         _same_for_every_size(display, first, layers, second.run())
-    title = name if name is not None else Path(path).stem
     text = _text(title, Path(path).name, network, layers, first.opset)
     _verify(display, text, layers, first, names)
     return Imported(text, layers, first.notes)

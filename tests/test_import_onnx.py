@@ -707,6 +707,33 @@ def test_the_command_line(tmp_path: Path) -> None:
     )
 
 
+def test_names_from_the_file_are_made_valid_and_cannot_break_the_yaml(tmp_path: Path) -> None:
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="input"),  # the name `from` keeps for the network's input
+        helper.make_node("Relu", ["a"], ["b"], name="evil\n- {name: x}  # \x1b[31m"),
+        helper.make_node("Relu", ["b"], ["c"], name="input"),
+        helper.make_node("Relu", ["c"], ["d"], name=""),  # no name: the output's
+        helper.make_node("Relu", ["d"], ["e"], name="true"),
+    ]
+    text = import_file(build(tmp_path / "names.onnx", nodes, [1, 3]), 'A "net": v1').text
+    assert text.splitlines()[2:] == [
+        'name: "A \\"net\\": v1"',
+        "input: [3]",
+        "layers:",
+        "  - {name: input_, type: relu}  # Relu",
+        '  - {name: "evil_- {name: x}  # _[31m", type: relu}  # Relu',
+        "  - {name: input_2, type: relu}  # Relu",
+        "  - {name: d, type: relu}  # Relu",
+        '  - {name: "true", type: relu}  # Relu',
+    ]
+    with pytest.raises(ArchitectureError) as info:
+        import_file(tmp_path / "names.onnx", "two\nlines")
+    assert str(info.value) == (
+        f"{tmp_path / 'names.onnx'}: --name: expected one line of printable text, got 'two\\nlines' "
+        "(a line break (U+000A) at character 4)"
+    )
+
+
 def test_without_onnx_the_command_says_how_to_install_it(tmp_path: Path) -> None:
     """The onnx package hidden (sys.modules[name] = None makes its import fail): one line, exit 1."""
     from .conftest import PYTHON, ROOT
