@@ -226,6 +226,8 @@ def _check_external_data(model: onnx.ModelProto, base: Path, display: str) -> No
         entries = {e.key: e.value for e in tensor.external_data}
         location = entries.get("location", "")
         target = (base / location).resolve()
+        if location and not target.is_relative_to(base.resolve()):
+            raise _fail(display, f"tensor {tensor.name!r} keeps its data in {location!r}, outside the model's folder")
         if not location or not target.is_file():
             raise _fail(
                 display,
@@ -419,13 +421,15 @@ class _Importer:
     # the walk
 
     def run(self) -> list[Layer]:
-        from onnx import numpy_helper
 
         base = str(Path(self.display).parent)
         for tensor in self.model.graph.initializer:
             value = None
             if math.prod(tensor.dims) <= KNOWN_LIMIT:
-                value = numpy_helper.to_array(tensor, base_dir=base)
+                try:
+                    value = _array(tensor, base)
+                except UnsupportedNodeError as exc:
+                    raise _fail(self.display, str(exc)) from None
             self.values[tensor.name] = Const(tuple(tensor.dims), value, tensor.name)
         self.values[self.network.tensor] = Act("input", self.network.tensor, tuple(self.dims))
         self.written_out = self._written_out_lrn()
@@ -584,7 +588,7 @@ class _Importer:
         """Works out a node whose inputs do not depend on the network's input (and Shape of any
         tensor): its outputs' shapes, their values when small, and whether they are stored weights."""
         import numpy as np
-        from onnx import helper, numpy_helper
+        from onnx import helper
 
         op = node.op_type
         outputs = list(node.output)
@@ -596,7 +600,7 @@ class _Importer:
                 tensor = attribute.t
                 value = None
                 if math.prod(tensor.dims) <= KNOWN_LIMIT:
-                    value = numpy_helper.to_array(tensor, base_dir=str(Path(self.display).parent))
+                    value = _array(tensor, str(Path(self.display).parent))
                 self.values[outputs[0]] = Const(tuple(tensor.dims), value, outputs[0])
                 return
             if attribute.name == "sparse_value":
@@ -613,7 +617,7 @@ class _Importer:
             value = None
             if math.prod(shape) <= KNOWN_LIMIT:
                 fill = node.attribute[0].t if node.attribute else None
-                fill_value = numpy_helper.to_array(fill).reshape(-1)[0] if fill is not None else np.float32(0)
+                fill_value = _array(fill, "").reshape(-1)[0] if fill is not None else np.float32(0)
                 value = np.full(shape, fill_value)
             self.values[outputs[0]] = Const(shape, value, outputs[0])
             return
@@ -718,6 +722,16 @@ class _Importer:
 
     def single_consumer(self, tensor: str) -> bool:
         return len(self.consumers.get(tensor, [])) == 1
+
+
+def _array(tensor: onnx.TensorProto, base: str) -> np.ndarray:
+    """A small tensor's values; data that do not fit the tensor's shape are a node's problem."""
+    from onnx import numpy_helper
+
+    try:
+        return numpy_helper.to_array(tensor, base_dir=base)
+    except Exception as exc:  # ValueError for a wrong size, and whatever the external-data reader raises
+        raise UnsupportedNodeError(f"the data of tensor {tensor.name!r} do not fit its shape: {exc}") from None
 
 
 def _reads(node: onnx.NodeProto) -> list[str]:
