@@ -643,7 +643,10 @@ class _Importer:
         values: list[Any] = [None] * len(outputs)
         known = all(v is None or v.value is not None for v in inputs)
         small = all(_complete(self.shapes.get(o)) and math.prod(self.shapes[o]) <= KNOWN_LIMIT for o in outputs if o)
-        if known and (small or all(v is None or v.size <= KNOWN_LIMIT for v in inputs)):
+        # outputs of an unknown shape are worked out only from operators that cannot make a tensor
+        # larger than their inputs: Expand or Range of a few numbers could fill the memory
+        bounded = op not in GROWING and all(v is None or v.size <= KNOWN_LIMIT for v in inputs)
+        if known and (small or bounded):
             values = _evaluate(node, inputs, self.opset)
         for output, value in zip(outputs, values, strict=True):
             if not output:
@@ -774,6 +777,7 @@ def _evaluate(node: onnx.NodeProto, inputs: list[Any], opset: int) -> list[Any]:
 
 
 NEVER_FOLDED = frozenset({"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial"})
+GROWING = frozenset({"Expand", "Tile", "Range", "Pad", "Resize", "Upsample", "OneHot", "ConstantOfShape", "MatMul"})
 LAYOUT_OPERATORS = frozenset(
     {"Identity", "Cast", "CastLike", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Transpose"}
 )

@@ -819,3 +819,21 @@ def test_activations_whose_attributes_are_not_pytorchs_are_refused(tmp_path: Pat
         f"{path}: node 1 (gelu) Gelu: expected approximate 'none' (PyTorch's gelu), got 'tanh'",
         f"{path}: node 2 (clip) Clip: expected bounds 0 and 6 (relu6) or 0 and none (relu), got 0 and 1",
     ]
+
+
+def test_a_constant_that_would_fill_the_memory_is_not_worked_out(tmp_path: Path) -> None:
+    """Range(0, 10^12) is a tensor of 10^12 numbers: its shape is known, its values are not worked
+    out, and the Reshape that would need them is refused."""
+    import numpy as np
+
+    big = [numpy_helper.from_array(np.array(v, dtype=np.int64), n) for n, v in (("start", 0), ("end", 10**12))]
+    nodes = [
+        node("Range", ["start", "end", "one"], "range"),
+        node("Reshape", ["x", "range"], "reshape"),
+    ]
+    path = build(tmp_path / "range.onnx", nodes, [1, 3], (*big, numpy_helper.from_array(np.array(1), "one")))
+    with pytest.raises(ArchitectureError) as info:
+        import_file(path)
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}: node 1 (reshape) Reshape: ONNX shape inference gives no shape for its output 'reshape'"
+    ]
