@@ -113,6 +113,12 @@ def schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def import_onnx(args: argparse.Namespace) -> int:
+    from cnnmacros.import_onnx import command
+
+    return command(args.model, args.output, args.name)
+
+
 def parser() -> argparse.ArgumentParser:
     from cnnmacros import __version__, torch_import
     from cnnmacros.conventions import CONVENTIONS
@@ -171,6 +177,11 @@ def parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=schema)
     torch_import.add_command(sub)
+    p = sub.add_parser("import-onnx", help="write an architecture file from an ONNX model (needs cnnmacros[onnx])")
+    p.add_argument("model", help="the .onnx file")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the architecture file here (default: print it)")
+    p.add_argument("--name", help="the network's name in the file (default: the model file's name)")
+    p.set_defaults(run=import_onnx)
     return top
 
 

@@ -80,6 +80,17 @@ class Problem:
         return printable(text)
 
 
+@dataclass(frozen=True, order=True)
+class NodeProblem(Problem):
+    """One fault in a model file (ONNX), which has nodes rather than lines: ``line`` is the node's
+    position plus one (0 for the file as a whole), so that problems sort in graph order, and is
+    not printed: ``model.onnx: node 15 (n15) Reshape: ...``."""
+
+    def __str__(self) -> str:
+        text = f"{self.file}: {self.path}: {self.message}" if self.path else f"{self.file}: {self.message}"
+        return printable(text)
+
+
 class ArchitectureError(Exception):
     """Every problem found in one or more architecture files."""
 
