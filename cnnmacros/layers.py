@@ -87,6 +87,8 @@ class LayerKind:
             conditions=conditions or [],
             sources=layer.sources,
             facts=facts or {},
+            block=layer.block,
+            block_type=layer.block_type,
         )
 
 
@@ -272,6 +274,10 @@ class Pool(Spatial):
             "padding": Option(0, per_axis(0, rank), "padding on each side; at most half the window"),
             "ceil_mode": Option(False, boolean(), "round the output size up instead of down"),
         }
+        if mode == "avg":
+            self.options["count_include_pad"] = Option(
+                True, boolean(), "count the padding in each average (sizes and counts are the same either way)"
+            )
 
     def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
         if not self.spatial_input(shape, report):
@@ -654,6 +660,32 @@ def lrn_divisor(x: lay.Layout, size: int) -> lay.Layout:
     scaled = lay.elementwise([pooled], scalar=True)
     shifted = lay.elementwise([scaled], scalar=True)
     return lay.elementwise([shifted])
+
+
+class ChannelShuffle(LayerKind):
+    """ShuffleNet's channel shuffle: the channels split into groups, then interleaved."""
+
+    type_name = "channel_shuffle"
+    family = "channel_shuffle"
+    summary = "channel shuffle: the channels in groups, interleaved (ShuffleNet); no parameters"
+    options = {"groups": Option(REQUIRED, integer(1), "number of groups; must divide the channels")}
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        c, groups = shape[-1], layer.options["groups"]
+        if len(shape) < 2:
+            report(
+                "type", f"expected an input with spatial axes and channels for {layer.type}, got {format_shape(shape)}"
+            )
+            return None
+        if is_number(c) and c % groups:
+            report("groups", f"expected a divisor of the {c} channels, got {groups}")
+            return None
+        return self.row(layer, shape, shape)
+
+    keeps = Keeps("nothing", "its backward pass shuffles the output's gradient back, by the groups alone")
+
+    def forward(self, f: Forward) -> None:
+        f.output(suggested(f.layouts[0], f.out_sizes))  # the CPU kernel writes the suggested format
 
 
 class Merge(LayerKind):
@@ -1277,6 +1309,7 @@ register(Dense())
 register(Add())
 register(Concat())
 register(Flatten())
+register(ChannelShuffle())
 register(
     ShapeKeeping(
         "dropout",

@@ -1,10 +1,13 @@
-"""MathML set aside while MkDocs converts Markdown, and put back in the finished page.
+"""Finished HTML set aside while MkDocs converts Markdown, and put back in the finished page.
 
 A page of worked formulas is mostly MathML. Left in the Markdown, every element of it is parsed by
 Python-Markdown's raw-HTML handling and again by the search plugin, which more than doubled the
 site's build time (and the wait under ``mkdocs serve``). The macros hand Markdown a short
-placeholder instead; the plugin swaps the MathML back in as the last step of each page. Formulas
+placeholder instead; the plugin swaps the markup back in as the last step of each page. Formulas
 stay out of the search index, where their symbols were noise.
+
+One ``Stash`` serves one build: the plugin makes a new one for each, so nothing a page hid
+outlives the build.
 """
 
 from __future__ import annotations
@@ -13,22 +16,37 @@ import hashlib
 import re
 
 _MATH = re.compile(r"<math\b.*?</math>", re.S)
-_PLACEHOLDER = re.compile(r'<span class="cnn-m" data-m="([0-9a-f]{20})"></span>')
-_store: dict[str, str] = {}
+_ID = re.compile(r'\bid="([^"]+)"')
+_PLACEHOLDER = re.compile(r'<(span|div) class="cnn-m" data-m="([0-9a-f]{20})"></\1>')
 
 
-def _placeholder(match: re.Match[str]) -> str:
-    markup = match.group(0)
-    key = hashlib.blake2b(markup.encode(), digest_size=10).hexdigest()
-    _store[key] = markup
-    return f'<span class="cnn-m" data-m="{key}"></span>'
+class Stash:
+    """Markup by key, for one build."""
 
+    def __init__(self) -> None:
+        self.markup: dict[str, str] = {}
+        self.anchors: dict[str, set[str]] = {}  # the ids in each hidden block, for MkDocs' link checks
 
-def hide(html: str) -> str:
-    """Every ``<math>`` element replaced by a placeholder that Markdown passes through untouched."""
-    return _MATH.sub(_placeholder, html)
+    def _key(self, markup: str) -> str:
+        key = hashlib.blake2b(markup.encode(), digest_size=10).hexdigest()
+        self.markup[key] = markup
+        return key
 
+    def hide(self, html: str) -> str:
+        """Every ``<math>`` element replaced by a placeholder that Markdown passes through untouched."""
+        return _MATH.sub(lambda m: f'<span class="cnn-m" data-m="{self._key(m.group(0))}"></span>', html)
 
-def restore(html: str) -> str:
-    """The placeholders of ``hide`` replaced by their MathML again."""
-    return _PLACEHOLDER.sub(lambda m: _store.get(m.group(1), m.group(0)), html)
+    def hide_block(self, html: str) -> str:
+        """A whole block of finished HTML (no Markdown in it) as one empty block element, which
+        Markdown passes through as raw HTML; it must stand on lines of its own."""
+        key = self._key(html)
+        self.anchors[key] = set(_ID.findall(html))
+        return f'<div class="cnn-m" data-m="{key}"></div>'
+
+    def anchors_in(self, html: str) -> set[str]:
+        """The ids inside the blocks that ``html`` holds placeholders of: the anchors the page will have."""
+        return {a for m in _PLACEHOLDER.finditer(html) for a in self.anchors.get(m.group(2), ())}
+
+    def restore(self, html: str) -> str:
+        """The placeholders of ``hide`` and ``hide_block`` replaced by their markup again."""
+        return _PLACEHOLDER.sub(lambda m: self.markup.get(m.group(2), m.group(0)), html)

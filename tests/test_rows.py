@@ -48,6 +48,7 @@ layers:
             {
                 "name": "c",
                 "type": "conv2d",
+                "block": None,
                 "output": [6, 6, 4],
                 "weights": 108,
                 "biases": 4,
@@ -62,6 +63,7 @@ layers:
             {
                 "name": "b",
                 "type": "batchnorm",
+                "block": None,
                 "output": [6, 6, 4],
                 "weights": 4,
                 "biases": 4,
@@ -76,6 +78,7 @@ layers:
             {
                 "name": "p",
                 "type": "maxpool2d",
+                "block": None,
                 "output": [3, 3, 4],
                 "weights": 0,
                 "biases": 0,
