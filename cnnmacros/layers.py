@@ -1,8 +1,10 @@
 """The layer-type registry: one registered class per kind of layer.
 
 As in fvcore's handler registry, a layer type is looked up by its name. Each declares its options
-(default and validator), the formulas it uses, and how it turns an input shape into an output
-shape and counts. Adding a layer type means adding one class here and its tests.
+(default and validator), the formulas it uses, how it turns an input shape into an output
+shape and counts, and what its forward pass in training keeps for the backward pass (``forward``,
+and ``keeps`` in words for the Training memory page). Adding a layer type means adding one class
+here and its tests.
 """
 
 from __future__ import annotations

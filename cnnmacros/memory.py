@@ -13,13 +13,15 @@ out; this module does the bookkeeping that is the same for every layer:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from cnnmacros import _compiled as compiled
 from cnnmacros import layout as lay
-from cnnmacros.figures import work
+from cnnmacros.figures import DTYPES, work
 from cnnmacros.rows import Row, Size, Step, add_up, product
 
 if TYPE_CHECKING:
@@ -95,8 +97,6 @@ class Forward:
 
     @property
     def element(self) -> int:
-        from cnnmacros.figures import DTYPES
-
         return DTYPES[self.ctx.dtype]
 
     @property
@@ -108,7 +108,7 @@ class Forward:
     def layouts(self) -> list[lay.Layout]:
         return [t.layout for t in self.inputs]
 
-    @property
+    @functools.cached_property
     def out_sizes(self) -> tuple[int, ...]:
         return lay.torch_sizes(self.row.output)
 
@@ -122,16 +122,13 @@ class Forward:
     def keep(self, label: str, formula: str, **values: Size) -> None:
         """A tensor the step allocates and saves: indices, a mask, statistics, a copy. ``B`` and
         ``Z_e`` are filled in when the formula has them."""
-        from cnnmacros.formulas import formula as get
-
-        names = {a.name for a in get(formula).args}
+        names = _arguments(formula)
         given = dict(values)
         if "B" in names:
             given.setdefault("B", self.batch)
         if "Z_e" in names:
             given.setdefault("Z_e", self.element)
-        ordered = {a.name: given[a.name] for a in get(formula).args}
-        self.buffers.append(work("kept", f"kept: {label}", formula, **ordered))
+        self.buffers.append(work("kept", f"kept: {label}", formula, **{name: given[name] for name in names}))
 
     def output(self, layout: lay.Layout, view_of: int | None = None, storage: tuple[Size, str] | None = None) -> None:
         """The output's layout; ``view_of``: the output is input ``view_of`` or a view of it;
@@ -139,10 +136,16 @@ class Forward:
         self.out_layout, self.view_of, self.out_storage = layout, view_of, storage
 
 
+def _arguments(formula: str) -> tuple[str, ...]:
+    """A formula's arguments, in order, from its generated function: no SymPy on the numeric path."""
+    code = getattr(compiled, formula).__code__
+    return code.co_varnames[: code.co_argcount]
+
+
 def saved_rule(ctx: Context) -> tuple[Size, list[Step]]:
     """The ``saved_bytes`` figure: the layer type's ``forward``, then the bookkeeping. The output
     of an earlier layer that this step saves is charged to that layer (its row gains the step)."""
-    from cnnmacros.layers import REGISTRY
+    from cnnmacros.layers import REGISTRY  # the layer types import this module
 
     inputs = [s.tensor for s in ctx.inputs]
     trainable = ctx.row.figures.get("weights", 0) != 0 or ctx.row.figures.get("biases", 0) != 0
@@ -174,8 +177,6 @@ def charge(tensor: Tensor, reader: Row, ctx: Context) -> None:
     if owner is None or owner.facts.get("kept_by"):
         return
     owner.facts["kept_by"] = reader.name
-    from cnnmacros.figures import DTYPES
-
     who = "by the layer itself" if owner is reader else f"by {reader.name}"
     note = f" ({tensor.note})" if tensor.note else ""
     step = work(

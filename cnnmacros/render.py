@@ -482,13 +482,46 @@ def kept_words(row: Row) -> str:
 
 def saved_table(summary: Summary) -> str:
     """A narrow table of what each layer keeps for the backward pass, in the summary's batch size
-    (an expression in B on the architecture pages): the layer table has no room for it."""
+    (an expression in B on the architecture pages), with a bar for where the memory sits: the
+    layer table has no room for it."""
     batch = count(summary.training.batch)
-    lines = [f"| Layer | Saved for a batch of {batch} (bytes) | What is kept |", "| --- | --: | --- |"]
-    for r in summary.rows:
-        lines.append(f"| [{escape(r.name)}](#{slug(r.index, r.name)}) | {count(r.saved_bytes)} | {kept_words(r)} |")
-    lines.append(f"| **Total** | **{count(summary.totals['saved_bytes'])}** | |")
+    bars = memory_bars(summary)
+    lines = [
+        f"| Layer | Saved for a batch of {batch} (bytes) | Share | What is kept |",
+        "| --- | --: | --- | --- |",
+    ]
+    for r, bar in zip(summary.rows, bars, strict=True):
+        link = f"[{escape(r.name)}](#{slug(r.index, r.name)})"
+        lines.append(f"| {link} | {count(r.saved_bytes)} | {bar} | {kept_words(r)} |")
+    lines.append(f"| **Total** | **{count(summary.totals['saved_bytes'])}** | | |")
     return '<div class="cnn-memory" markdown>\n\n' + "\n".join(lines) + "\n\n</div>"
+
+
+def memory_bars(summary: Summary) -> list[str]:
+    """A bar per layer, as long against the largest as its saved bytes (per example, when they are
+    an expression in the batch size), titled with its share of the total; none for symbolic sizes."""
+    batch = summary.training.batch
+    values: list[int] = []
+    for r in summary.rows:
+        value = r.saved_bytes
+        if not isinstance(batch, int):  # the bytes per example: batch norm's statistics are none
+            value = 0 if isinstance(value, int) else sympy.expand(value).coeff(batch, 1)
+        if not isinstance(value, int):
+            if not value.is_Integer:
+                return [""] * len(summary.rows)  # symbolic input sizes: no single share
+            value = int(value)
+        values.append(value)
+    largest, total = max(values, default=0), sum(values)
+    bars = []
+    for value in values:
+        if value == 0:
+            bars.append("")
+            continue
+        width = (100 * value + largest - 1) // largest  # at least 1 %
+        tenths = (2000 * value + total) // (2 * total)  # the share in tenths of a percent, rounded
+        title = f"{tenths // 10}.{tenths % 10} % of the bytes kept"
+        bars.append(f'<span class="cnn-bar" style="width: {width}%" title="{title}"></span>')
+    return bars
 
 
 def memory_table(summary: Summary) -> str:
@@ -510,7 +543,7 @@ def totals_table(summary: Summary) -> str:
         value = count(summary.totals[key])
         bold = f"**{value}**" if key == "train_bytes" else value
         lines.append(f"| `{key}` | {bold} | {html.escape(helps[key])} |")
-    return '<div class="cnn-memory" markdown>\n\n' + "\n".join(lines) + "\n\n</div>"
+    return '<div class="cnn-memory-totals" markdown>\n\n' + "\n".join(lines) + "\n\n</div>"
 
 
 TRAIN_PARTS = ("input_bytes", "saved_bytes", "param_bytes", "buffer_bytes", "grad_bytes", "optimizer_bytes")

@@ -154,5 +154,10 @@ def test_training_memory_macros(macros: Macros) -> None:
     fits = macros.memory_fits("mnist")
     assert f"| 16 GiB | {16 * 2**30:,} | **{(16 * 2**30 - 4 * 4 * 4058) // per_example:,}** |" in fits
     assert macros.memory_step("mnist", "MaxPool-1", "kept", 32).count("<math") == 1
+    # the page's bars: Conv-1 keeps the most (9,216 of 22,368 bytes per example: 41.2 %), MaxPool-1
+    # 6,912 of them (30.9 %, a bar 75 % as long), Flatten nothing
+    page = macros.architecture_page("mnist")
+    assert '<span class="cnn-bar" style="width: 100%" title="41.2 % of the bytes kept"></span>' in page
+    assert '<span class="cnn-bar" style="width: 75%" title="30.9 % of the bytes kept"></span>' in page
     rules = macros.memory_rules()
     assert "`maxpool1d`, `maxpool2d`, `maxpool3d`" in rules and "saved_index_bytes" not in rules
