@@ -16,7 +16,8 @@ its layout is the layout of every size but the smallest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from typing import NamedTuple
 
 from cnnmacros.rows import Shape
 
@@ -27,9 +28,9 @@ GENERIC = 1009
 CONTIGUOUS, CHANNELS_LAST = "contiguous", "channels_last"
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Sizes and strides of one tensor, in elements, PyTorch's order."""
+class Layout(NamedTuple):
+    """Sizes and strides of one tensor, in elements, PyTorch's order (a named tuple: a layout is
+    worked out for every layer, so it must be cheap to make)."""
 
     sizes: tuple[int, ...]
     strides: tuple[int, ...]
@@ -39,6 +40,7 @@ class Layout:
         return len(self.sizes)
 
 
+@functools.lru_cache(maxsize=4096)
 def torch_sizes(shape: Shape) -> tuple[int, ...]:
     """A row's channels-last shape as PyTorch's sizes at batch 2: ``[H, W, C]`` gives (2, C, H, W)."""
     numbers = tuple(v if isinstance(v, int) else _generic(v) for v in shape)
@@ -49,6 +51,7 @@ def _generic(value: object) -> int:
     return int(value.xreplace({s: GENERIC for s in value.free_symbols}))  # type: ignore[attr-defined]
 
 
+@functools.lru_cache(maxsize=4096)
 def contiguous(sizes: tuple[int, ...]) -> Layout:
     strides, step = [], 1
     for size in reversed(sizes):
@@ -57,6 +60,7 @@ def contiguous(sizes: tuple[int, ...]) -> Layout:
     return Layout(sizes, tuple(reversed(strides)))
 
 
+@functools.lru_cache(maxsize=4096)
 def channels_last(sizes: tuple[int, ...]) -> Layout:
     """c10's get_channels_last_strides_2d/3d: channels fastest, then the last spatial axis."""
     order = [1, *range(len(sizes) - 1, 1, -1), 0]
@@ -71,6 +75,7 @@ def in_format(sizes: tuple[int, ...], memory_format: str) -> Layout:
     return channels_last(sizes) if memory_format == CHANNELS_LAST else contiguous(sizes)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_contiguous(t: Layout) -> bool:
     """c10's compute_contiguous: size-1 axes do not count."""
     expected = 1
@@ -82,6 +87,7 @@ def is_contiguous(t: Layout) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4096)
 def is_channels_last_contiguous(t: Layout) -> bool:
     """``is_contiguous(memory_format=channels_last)``; only 4D tensors can be (PyTorch's rule)."""
     if t.dim != 4:
@@ -107,6 +113,7 @@ def is_channels_last_3d_contiguous(t: Layout) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4096)
 def is_dense(t: Layout) -> bool:
     """c10's compute_non_overlapping_and_dense."""
     if is_contiguous(t) or is_channels_last_contiguous(t):
@@ -138,6 +145,7 @@ def _strides_like_channels_last(t: Layout, order: tuple[int, ...]) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=4096)
 def suggest_memory_format(t: Layout) -> str:
     """``Tensor.suggest_memory_format()``: channels last for 4D and 5D tensors whose strides say so."""
     if t.dim == 4 and _strides_like_channels_last(t, (1, 3, 2, 0)):

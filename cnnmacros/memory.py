@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,6 @@ from cnnmacros.figures import DTYPES, work
 from cnnmacros.rows import Row, Size, Step, add_up, product
 
 if TYPE_CHECKING:
-    from cnnmacros.architecture import LayerSpec
     from cnnmacros.figures import Context
 
 DEVICES = ("cuda", "cpu")
@@ -44,7 +43,7 @@ class Keeps:
     formulas: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(slots=True)
 class Tensor:
     """One tensor of the training forward pass: whose step allocated its storage (None: the network
     input), how many elements that storage holds per example, whether it needs a gradient, and its
@@ -62,30 +61,26 @@ def input_tensor(shape: tuple) -> Tensor:
     return Tensor(None, product(shape), False, lay.contiguous(lay.torch_sizes(shape)))
 
 
-@dataclass
 class Forward:
-    """One layer's step of the training forward pass, as its layer type's ``forward`` sees it."""
+    """One layer's step of the training forward pass, as its layer type's ``forward`` sees it:
+    ``grad`` says whether the step makes an autograd node (an input needs a gradient, or it has
+    parameters); ``steps`` are worked steps behind the kept tensors (a padded copy's size)."""
 
-    ctx: Context
-    inputs: list[Tensor]
-    grad: bool
-    """Whether the step makes an autograd node (an input needs a gradient, or it has parameters)."""
-    out_layout: lay.Layout | None = None
-    view_of: int | None = None
-    out_storage: tuple[Size, str] | None = None
-    kept_inputs: list[int] = field(default_factory=list)
-    kept_output: bool = False
-    buffers: list[Step] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
-    """Worked steps behind the kept tensors (a padded copy's size), shown before them."""
+    __slots__ = (
+        "ctx", "row", "layer", "inputs", "grad", "out_layout", "view_of", "out_storage",
+        "kept_inputs", "kept_output", "buffers", "steps", "_out_sizes",
+    )  # fmt: skip
 
-    @property
-    def row(self) -> Row:
-        return self.ctx.row
-
-    @property
-    def layer(self) -> LayerSpec:
-        return self.ctx.layer
+    def __init__(self, ctx: Context, inputs: list[Tensor], grad: bool) -> None:
+        self.ctx, self.row, self.layer, self.inputs, self.grad = ctx, ctx.row, ctx.layer, inputs, grad
+        self.out_layout: lay.Layout | None = None
+        self.view_of: int | None = None
+        self.out_storage: tuple[Size, str] | None = None
+        self.kept_inputs: list[int] = []
+        self.kept_output = False
+        self.buffers: list[Step] = []
+        self.steps: list[Step] = []
+        self._out_sizes: tuple[int, ...] | None = None
 
     @property
     def rank(self) -> int:
@@ -108,9 +103,11 @@ class Forward:
     def layouts(self) -> list[lay.Layout]:
         return [t.layout for t in self.inputs]
 
-    @functools.cached_property
+    @property
     def out_sizes(self) -> tuple[int, ...]:
-        return lay.torch_sizes(self.row.output)
+        if self._out_sizes is None:
+            self._out_sizes = lay.torch_sizes(self.row.output)
+        return self._out_sizes
 
     def keep_input(self, index: int = 0) -> None:
         """The step saves input ``index`` as it is: a view keeps its whole storage."""
@@ -136,6 +133,15 @@ class Forward:
         self.out_layout, self.view_of, self.out_storage = layout, view_of, storage
 
 
+@functools.cache
+def _kinds() -> dict:
+    """The layer-type registry, which imports this module."""
+    from cnnmacros.layers import REGISTRY
+
+    return REGISTRY
+
+
+@functools.lru_cache(maxsize=64)
 def _arguments(formula: str) -> tuple[str, ...]:
     """A formula's arguments, in order, from its generated function: no SymPy on the numeric path."""
     code = getattr(compiled, formula).__code__
@@ -145,12 +151,10 @@ def _arguments(formula: str) -> tuple[str, ...]:
 def saved_rule(ctx: Context) -> tuple[Size, list[Step]]:
     """The ``saved_bytes`` figure: the layer type's ``forward``, then the bookkeeping. The output
     of an earlier layer that this step saves is charged to that layer (its row gains the step)."""
-    from cnnmacros.layers import REGISTRY  # the layer types import this module
-
     inputs = [s.tensor for s in ctx.inputs]
     trainable = ctx.row.figures.get("weights", 0) != 0 or ctx.row.figures.get("biases", 0) != 0
     step = Forward(ctx, inputs, any(t.grad for t in inputs) or trainable)
-    REGISTRY[ctx.layer.type].forward(step)
+    _kinds()[ctx.layer.type].forward(step)
     assert step.out_layout is not None, ctx.layer.type
     if step.view_of is not None:
         base = inputs[step.view_of]
@@ -164,8 +168,9 @@ def saved_rule(ctx: Context) -> tuple[Size, list[Step]]:
     if not step.grad:  # no autograd node: nothing is kept
         return 0, []
     readers = [inputs[i] for i in step.kept_inputs] + ([out] if step.kept_output else [])
-    ctx.row.figures["saved_bytes"] = add_up(s.result for s in step.buffers)
-    ctx.row.steps += step.steps + step.buffers
+    ctx.row.figures["saved_bytes"] = add_up(s.result for s in step.buffers) if step.buffers else 0
+    if step.buffers:
+        ctx.row.steps += step.steps + step.buffers
     for tensor in readers:
         charge(tensor, ctx.row, ctx)
     return ctx.row.figures["saved_bytes"], []
@@ -188,7 +193,9 @@ def charge(tensor: Tensor, reader: Row, ctx: Context) -> None:
         Z_e=DTYPES[ctx.dtype],
     )
     owner.steps.append(step)
-    owner.figures["saved_bytes"] = add_up([owner.figures.get("saved_bytes", 0), step.result])
+    before = owner.figures.get("saved_bytes", 0)
+    both = isinstance(before, int) and isinstance(step.result, int)
+    owner.figures["saved_bytes"] = before + step.result if both else add_up([before, step.result])
 
 
 UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
