@@ -528,7 +528,7 @@ class Expander:
         if block is None or repeat is None or len(self.problems) > before or local is None:
             return previous
         inputs = sources if sources is not None else [previous]
-        for candidate in {block.name: block, first_block.name: first_block}.values() if first_block else [block]:
+        for candidate in {block.name: block, first_block.name: first_block}.values():  # type: ignore[union-attr]
             if len(inputs) != len(candidate.inputs):
                 node = layer.items.get("from", layer)
                 self.problem(
