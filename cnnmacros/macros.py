@@ -8,6 +8,7 @@ keeps going), while the plugin logs them so that ``mkdocs build --strict`` fails
 from __future__ import annotations
 
 import functools
+import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,10 @@ def _exact(value: Any) -> str:
 class Macros:
     """The macros, bound to the architectures of one site."""
 
-    def __init__(self, library: Library) -> None:
+    def __init__(self, library: Library, repo_url: str = "", edit_uri: str = "") -> None:
         self.library = library
         self._examples: dict[tuple[str, int], list[tuple[int, ...]]] = {}
+        self._blob = _blob_base(repo_url, edit_uri)
 
     def _summary(self, arch: str, input: list[int] | None = None) -> Summary | ArchitectureError:
         result = self.library.get(arch)
@@ -133,12 +135,13 @@ class Macros:
             return render.error_block(summary)
         return render.layer_table(summary) + "\n\n" + render.worked_details(summary)
 
-    def worked_step(self, arch: str, layer: str, step: str, input: list[int] | None = None) -> str:
-        """One figure of one layer worked out, by the step's key: ``worked_step('alexnet', 'Conv-1', 'weights')``."""
+    def worked_step(self, arch: str, layer: str, step: str, input: list[int] | None = None, figure: bool = True) -> str:
+        """One figure of one layer worked out, by the step's key: ``worked_step('alexnet', 'Conv-1', 'weights')``.
+        An output size comes with the figure of its sliding window, unless ``figure`` is false."""
         summary = self._summary(arch, input)
         if isinstance(summary, ArchitectureError):
             return render.error_block(summary)
-        return render.step_block(summary.row(layer).step(step), layer)
+        return render.step_block(summary.row(layer).step(step), layer, figure)
 
     def worked_layer(self, arch: str, layer: str) -> str:
         summary = self._summary(arch)
@@ -207,7 +210,29 @@ class Macros:
         summary = self._summary(arch)
         if isinstance(summary, ArchitectureError):
             return f"# {render.escape(arch)}\n\n" + render.error_block(summary)
-        return render.architecture_page(summary)
+        url = f"{self._blob}{summary.file}" if self._blob else ""
+        return render.architecture_page(summary, file_url=url, file_text=self.library.text(arch))
+
+    def setting(self, arch: str, layer: str, key: str) -> str:
+        """One setting of a layer for prose, as the table shows it: ``11×11`` for a kernel, ``4,096`` units."""
+        summary = self._summary(arch)
+        if isinstance(summary, ArchitectureError):
+            return "(file has errors)"
+        return render.setting(summary.row(layer), key)
+
+    def layer_count(self, arch: str, layer_type: str | None = None) -> str:
+        """How many layers a file has, or how many of one type (``conv2d``), for prose."""
+        summary = self._summary(arch)
+        if isinstance(summary, ArchitectureError):
+            return "(file has errors)"
+        return f"{sum(1 for r in summary.rows if layer_type is None or r.type == layer_type):,}"
+
+    def settings(self, arch: str, layer: str) -> str:
+        """A layer's settings for prose: ``filters 96, kernel 11×11, stride 4, padding 0``."""
+        summary = self._summary(arch)
+        if isinstance(summary, ArchitectureError):
+            return "(file has errors)"
+        return render.settings(summary.row(layer))
 
     def convention(self, name: str) -> str:
         """One counting convention: its tool, its rules as formulas and its quirks."""
@@ -238,11 +263,20 @@ class Macros:
         return render.index_table(entries)
 
 
+def _blob_base(repo_url: str, edit_uri: str) -> str:
+    """Where the repository shows a file, ``https://github.com/o/r/blob/main/``, from the site's
+    ``repo_url`` and the branch its ``edit_uri`` names; empty without a repository."""
+    if not repo_url:
+        return ""
+    match = re.match(r"^/?(?:edit|blob)/([^/]+)/", edit_uri or "")
+    return f"{repo_url.rstrip('/')}/blob/{match.group(1) if match else 'main'}/"
+
+
 def define_env(env: Any) -> None:
     """mkdocs-macros entry point: registers every public method of ``Macros`` as a macro."""
     root = Path(env.project_dir)  # the config's directory; Zensical's macros give no config_file_path
     directory = env.conf.get("extra", {}).get("cnnmacros_architectures", "architectures")
-    macros = Macros(Library(root / directory, root))
+    macros = Macros(Library(root / directory, root), env.conf.get("repo_url") or "", env.conf.get("edit_uri") or "")
     for name in dir(macros):
         if not name.startswith("_") and name != "library":
             env.macro(_hiding_math(getattr(macros, name)), name)

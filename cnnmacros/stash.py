@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 
-_MATH = re.compile(r"<math\b.*?</math>", re.S)
+_MATH = re.compile(r'<math\b.*?</math>|<svg\b.*?</svg>|<div class="cnn-table[^"]*"><table>.*?</table></div>', re.S)
+"""What is set aside: MathML, the figures' SVG and the tables of layers, which Markdown would only
+parse as raw HTML (and the search plugin index as noise)."""
 _PLACEHOLDER = re.compile(r'<span class="cnn-m" data-m="([0-9a-f]{20})"></span>')
 _store: dict[str, str] = {}
 
@@ -25,7 +27,8 @@ def _placeholder(match: re.Match[str]) -> str:
 
 
 def hide(html: str) -> str:
-    """Every ``<math>`` element replaced by a placeholder that Markdown passes through untouched."""
+    """Every ``<math>`` and ``<svg>`` element, and every table of layers, replaced by a placeholder
+    that Markdown passes through untouched."""
     return _MATH.sub(_placeholder, html)
 
 
