@@ -8,6 +8,7 @@ serve`` keeps serving and shows the errors on the page until the file is fixed.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import jinja2
@@ -25,6 +26,11 @@ from cnnmacros.render import plain_title
 from cnnmacros.rows import Summary
 
 log = logging.getLogger("mkdocs.plugins.cnnmacros")
+
+ASSETS = Path(__file__).parent / "assets"
+"""The site's stylesheet and its math font (Latin Modern Math, GUST Font License, with its licence
+files), served by every site that uses the plugin: the wheel carries them."""
+ASSETS_URI = "assets/cnnmacros"
 
 
 class _MemoryBytecodeCache(jinja2.BytecodeCache):
@@ -60,6 +66,9 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.generated = {}
+        stylesheet = f"{ASSETS_URI}/cnnmacros.css"
+        if stylesheet not in config.extra_css:
+            config.extra_css.append(stylesheet)
         root = Path(config.config_file_path).resolve().parent
         self.library = Library(root / self.config.directory, root)
         for item in config.nav or []:
@@ -83,8 +92,15 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
         self.generated = {}
         for stem, uri in self._pages():
             if files.get_file_from_path(uri) is None:
-                files.append(File.generated(config, uri, content=f'{{{{ architecture_page("{stem}") }}}}\n'))
+                page = File.generated(config, uri, content=f'{{{{ architecture_page("{stem}") }}}}\n')
+                # the page's edit link opens the architecture file, which is what an author edits
+                page.edit_uri = Path(os.path.relpath(self.library.path(stem), config.docs_dir)).as_posix()
+                files.append(page)
                 self.generated[uri] = stem
+        for asset in sorted(ASSETS.iterdir()):
+            uri = f"{ASSETS_URI}/{asset.name}"
+            if asset.is_file() and files.get_file_from_path(uri) is None:
+                files.append(File.generated(config, uri, abs_src_path=str(asset)))
         return files
 
     @event_priority(-100)  # after mkdocs-macros, so that nothing renders the author's text as Jinja
