@@ -75,7 +75,9 @@ def shape(value: Shape) -> str:
         if not is_number(v) and not getattr(v, "is_Symbol", False):
             inner = f'<mrow><mo stretchy="false">(</mo>{inner}<mo stretchy="false">)</mo></mrow>'
         parts.append(mathml.math(inner))
-    return '<span class="cnn-wrap">' + "×<wbr>".join(parts) + "</span>"
+    # each size with the × after it kept together: a line breaks only after a ×
+    pieces = [f'<span class="cnn-seg">{p}×</span>' for p in parts[:-1]] + [f'<span class="cnn-seg">{parts[-1]}</span>']
+    return '<span class="cnn-wrap">' + "<wbr>".join(pieces) + "</span>"
 
 
 def description(text: str) -> str:

@@ -298,9 +298,12 @@ def cost_chart(summary: Summary) -> str:
     if not rows or not (is_number(params) and all(is_number(p) for _, p, _ in rows)):
         return ""
     numeric_macs = is_number(macs) and all(is_number(m) for _, _, m in rows)
-    top, line, span = 28, 18, 29.0
+    top, line, span = 40, 18, 29.0
     columns = [("Parameters", 38.0, 1, params)] + ([("MACs", 69.5, 2, macs)] if numeric_macs else [])
-    parts = [f'<text x="{x}%" y="12" class="cnn-head">{title} ({_n(total)})</text>' for title, x, _, total in columns]
+    parts = []
+    for title, x, _, total in columns:  # the title, and the total under it: a phone's column is narrow
+        parts.append(f'<text x="{x}%" y="12" class="cnn-head">{title}</text>')
+        parts.append(f'<text x="{x}%" y="26" class="cnn-val">of {_n(total)}</text>')
     for i, row in enumerate(rows):
         node, y = row[0], top + i * line
         parts.append(f'<text x="0" y="{y + 12}" class="cnn-row-name">{html.escape(_label(node))}</text>')
@@ -313,7 +316,12 @@ def cost_chart(summary: Summary) -> str:
                 f'<rect class="cnn-bar cnn-bar-{title.lower()}" x="{x}%" y="{y + 3}" width="{width:.3f}%" height="12">'
                 f"<title>{html.escape(tip)}</title></rect>"
             )
-            parts.append(f'<text x="{x + min(width, span - 7) + 0.8:.3f}%" y="{y + 13}" class="cnn-val">{share}</text>')
+            if width > span - 9:  # a long bar carries its share inside its end
+                parts.append(
+                    f'<text x="{x + width - 0.6:.3f}%" y="{y + 13}" text-anchor="end" class="cnn-val-in">{share}</text>'
+                )
+            else:
+                parts.append(f'<text x="{x + width + 0.8:.3f}%" y="{y + 13}" class="cnn-val">{share}</text>')
     caption = (
         "Each box's share of the parameters"
         + (" and of the multiply-accumulates" if numeric_macs else "")

@@ -140,7 +140,7 @@ def test_counts_and_shapes() -> None:
     h = sympy.Symbol("H", integer=True, positive=True)
     out = shape((h - 4, h, 16))
     # one <math> per size, so that a line may break after a ×
-    assert re.findall(r"<math\b.*?</math>", out) and out.count("<math") == 3 and out.count("×<wbr>") == 2
+    assert out.count("<math") == 3 and out.count("×</span><wbr>") == 2
     assert "<mi>H</mi>" in out and "&#x2212;" in out
     assert shape((4096,)) == "4,096"  # as the counts beside it are written
 
