@@ -1,7 +1,7 @@
 """``mkdocs build`` as a user runs it (the same CLI, in this process), reporting the time spent in cnnmacros.
 
 cnnmacros' time is the import of its modules (SymPy included; the modules MkDocs, its theme and
-mkdocs-macros import for this site anyway are imported first and not charged), ``define_env``,
+mkdocs-macros import for this site anyway are imported first and not charged),
 every macro call and every plugin hook, each timed with ``perf_counter``. Prints JSON; the caller
 divides by the whole process's wall time.
 """
@@ -58,8 +58,7 @@ spent += imports
 for name in dir(macros.Macros):
     if not name.startswith("_"):
         setattr(macros.Macros, name, timed(getattr(macros.Macros, name)))
-macros.define_env = timed(macros.define_env)
-for hook in ("on_config", "on_pre_build", "on_files", "on_page_markdown", "on_post_page"):
+for hook in ("on_config", "on_pre_build", "on_files", "on_page_markdown", "on_page_content", "on_post_page"):
     setattr(plugin.CnnMacrosPlugin, hook, timed(getattr(plugin.CnnMacrosPlugin, hook)))
 
 try:

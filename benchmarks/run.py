@@ -96,6 +96,17 @@ def synthetic(layers: int, directory: Path) -> Path:
     return path
 
 
+def shrinking(layers: int, directory: Path, symbolic: bool) -> Path:
+    """``layers`` unpadded 3x3 convolutions, each taking 2 from H and W: on [H, W, 3] every size is
+    a new expression (the hostile-input issue's slow case), or its twin on numbers."""
+    size = "[H, W, 3]" if symbolic else f"[{2 * layers + 1}, {2 * layers + 1}, 3]"
+    lines = ["name: shrinking", f"input: {size}", "layers:"]
+    lines += [f"  - {{name: c{i}, type: conv2d, filters: 3, kernel: 3}}" for i in range(layers)]
+    path = directory / f"shrinking-{layers}-{'symbolic' if symbolic else 'numbers'}.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 # The command's own work, timed inside a fresh process: what remains once start-up is left out.
 INSIDE = """
 import sys, time, io, contextlib
@@ -159,6 +170,31 @@ def bench_synthetic(repeat: int, raw: dict, work: Path) -> None:
             for _ in range(repeat)
         ]
         raw["synthetic"][str(layers)] = {"process": process, "in_process_s": inside}
+
+
+def bench_symbolic(repeat: int, raw: dict, work: Path) -> None:
+    """``summary`` of 6,400 shrinking layers on symbols and on numbers, alternated run by run."""
+    files = {kind: shrinking(6_400, work, kind == "symbolic") for kind in ("symbolic", "numbers")}
+    runs: dict[str, list[list[float]]] = {kind: [] for kind in files}
+    for _ in range(repeat):
+        for kind, path in files.items():
+            runs[kind].append(list(measure([str(BIN / "cnnmacros"), "summary", str(path)])))
+    raw["symbolic"] = {"layers": 6_400, "runs": runs}
+
+
+def bench_blocks(repeat: int, raw: dict, work: Path) -> None:
+    """``check`` of a file written with blocks against its expansion, alternated run by run: the
+    same layers, so the ratio is the cost of placing the blocks."""
+    written = ROOT / "tests" / "blocks" / "resnet50-issue.yaml"
+    flat = work / "resnet50-expanded.yaml"
+    expanded = subprocess.run([str(BIN / "cnnmacros"), "expand", str(written)], capture_output=True, text=True)
+    flat.write_text(expanded.stdout, encoding="utf-8")
+    files = {"blocks": written, "flat": flat}
+    runs: dict[str, list[list[float]]] = {kind: [] for kind in files}
+    for _ in range(repeat):
+        for kind, path in files.items():
+            runs[kind].append(list(measure([str(BIN / "cnnmacros"), "check", str(path)])))
+    raw["blocks"] = {"runs": runs}
 
 
 def bench_build(repeat: int, raw: dict, work: Path) -> None:
@@ -286,6 +322,26 @@ def report(raw: dict) -> str:
     growth = math.log(med(s["10000"]["in_process_s"]) / med(s["1000"]["in_process_s"]), 10)
     rows.append(("3", "growth exponent, 1,000 -> 10,000 layers", "", f"{growth:.3f}", "", "in-process; 1.0 is linear"))
 
+    symbolic = raw.get("symbolic")
+    if symbolic:
+        times = {kind: [r[0] for r in runs] for kind, runs in symbolic["runs"].items()}
+        ratio = pairwise(times["symbolic"], times["numbers"])
+        label = f"summary of {symbolic['layers']:,} layers on H, W (process)"
+        row("7", label, times["symbolic"], med(r[1] for r in symbolic["runs"]["symbolic"]), f"{ratio:.1f}x numbers")
+        row(
+            "7",
+            "  the same layers on numbers (reference)",
+            times["numbers"],
+            med(r[1] for r in symbolic["runs"]["numbers"]),
+        )
+
+    blocks = raw.get("blocks")
+    if blocks:
+        times = {kind: [r[0] for r in runs] for kind, runs in blocks["runs"].items()}
+        ratio = pairwise(times["blocks"], times["flat"])
+        row("8", "check resnet50 written with blocks", times["blocks"], None, f"{ratio:.2f}x its expansion")
+        row("8", "  check of its expansion (reference)", times["flat"])
+
     b = raw["build"]
     row("4", "mkdocs build (process)", [r[0] for r in b["process"]], med(r[1] for r in b["process"]))
     share = med(r["cnnmacros_s"] / r["total_s"] for r in b["instrumented"])
@@ -368,6 +424,8 @@ def main() -> int:
         if torch:
             bench_in_process(args.repeat, raw, work)
         bench_synthetic(args.repeat, raw, work)
+        bench_symbolic(args.repeat, raw, work)
+        bench_blocks(args.repeat, raw, work)
         bench_build(args.repeat, raw, work)
         bench_serve(args.repeat, raw, work)
     path = args.json or ROOT / "benchmarks" / "raw" / f"{raw['date']}.json"

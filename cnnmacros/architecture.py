@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cnnmacros.blocks import Block, Placed, Placement, expand
 from cnnmacros.errors import ArchitectureError, Problem, layer_path, printable, short, unprintable
 from cnnmacros.layers import REGISTRY
 from cnnmacros.options import OptionError
 from cnnmacros.rows import Shape
 from cnnmacros.yamlnodes import YMap, YNode, YScalar, YSeq, describe, excerpt, load
 
-TOP_KEYS = ("name", "description", "source", "input", "layers")
+TOP_KEYS = ("name", "description", "source", "input", "blocks", "layers")
 INPUT = "input"  # in a layer's `from`, the network's input
 MAX_NAME = 200
 """The longest name (of the architecture, of a layer, of a size), in characters."""
@@ -60,9 +61,29 @@ class LayerSpec:
     options: dict[str, Any]
     lines: dict[str, int] = field(default_factory=dict)
     sources: tuple[str, ...] = ()  # names in `from`; empty means the layer before
+    placed: Placed | None = None  # where a block placed it; None for a layer of the top level
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, self.line)
+
+    @property
+    def block(self) -> str | None:
+        """The innermost placed block or copy that holds the layer (``layer2.0``), or None."""
+        return self.placed.block if self.placed else None
+
+    @property
+    def block_type(self) -> str | None:
+        """The name of that block in ``blocks:`` (``bottleneck``), or None."""
+        return self.placed.chain[0][0] if self.placed else None
+
+    def problem(self, file: str, key: str | None, message: str) -> Problem:
+        """A problem of this layer: at the line of ``key``, under its path, and for a layer that a
+        block placed, with the index in the block's layers and where the block was placed."""
+        index = self.placed.index if self.placed else self.index
+        suffix = self.placed.suffix() if self.placed else ""
+        return Problem(
+            file, self.line_of(key) if key else self.line, layer_path(index, self.name, key), message + suffix
+        )
 
 
 @dataclass
@@ -74,6 +95,8 @@ class Architecture:
     input: Shape
     input_line: int
     layers: list[LayerSpec]
+    blocks: dict[str, Block] = field(default_factory=dict)
+    placements: list[Placement] = field(default_factory=list)
 
 
 def suggestion(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -92,6 +115,8 @@ class _Validator:
         self.file = file
         self.problems: list[Problem] = []
         self.budget = SUGGEST_BUDGET
+        self.placed: Placed | None = None  # of the layer being read, when a block placed it
+        self.seen: set[tuple[int, str, str]] = set()
 
     def suggestion(self, word: str, choices: list[str] | tuple[str, ...]) -> str:
         """``suggestion``, while the file's budget of comparisons lasts, with long words skipped."""
@@ -101,6 +126,13 @@ class _Validator:
         return suggestion(word, choices)
 
     def problem(self, line: int, path: str, message: str) -> None:
+        if self.placed is not None:  # the copies of one repeat share a fault of their definition: once
+            suffix = self.placed.suffix()
+            key = (line, message, suffix)
+            if key in self.seen:
+                return
+            self.seen.add(key)
+            message += suffix
         self.problems.append(Problem(self.file, line, path, message))
 
     def architecture(self, root: YNode) -> Architecture | None:
@@ -123,10 +155,22 @@ class _Validator:
         description = self.text(root, "description", None, allowed="\n\t") or ""
         source = self.text(root, "source", None) or ""
         shape = self.input(root.items["input"]) if "input" in root.items else None
-        layers = self.layers(root.items["layers"]) if "layers" in root.items else []
+        expansion = None
+        if "layers" in root.items and _has_blocks(root):
+            expansion, problems = expand(self.file, root, MAX_LAYERS)
+            self.problems += problems
+        if expansion is not None and not problems:
+            layers = self.layers(YSeq(root.items["layers"].line, expansion.layers), expansion.placed)
+        elif "layers" in root.items and expansion is None:
+            layers = self.layers(root.items["layers"])
+        else:
+            layers = []
         if self.problems or name is None or shape is None:
             return None
-        return Architecture(self.file, name, description, source, shape, root.items["input"].line, layers)
+        blocks, placements = (expansion.blocks, expansion.placements) if expansion else ({}, [])
+        return Architecture(
+            self.file, name, description, source, shape, root.items["input"].line, layers, blocks, placements
+        )
 
     def text(self, root: YMap, key: str, limit: int | None, allowed: str = "") -> str | None:
         """A non-empty string; one line of printable text unless ``allowed`` lets more through
@@ -181,7 +225,8 @@ class _Validator:
                 )
         return tuple(sizes) if len(sizes) == len(node.items) else None
 
-    def layers(self, node: YNode) -> list[LayerSpec]:
+    def layers(self, node: YNode, placed: list[Placed | None] | None = None) -> list[LayerSpec]:
+        """The layers of the file, or of its expansion, where ``placed`` says what placed each."""
         if not isinstance(node, YSeq) or not node.items:
             self.problem(node.line, "layers", f"expected a non-empty list of layers, got {describe(node)}")
             return []
@@ -196,11 +241,16 @@ class _Validator:
         first_use: dict[str, tuple[int, int]] = {}
         named: dict[str, None] = {}  # every earlier name in order, even of a layer with other problems
         for index, item in enumerate(node.items):
+            self.placed = placed[index] if placed else None
             spec = self.layer(index, item, named)  # read only: this layer's own name is added after
             name = item.items.get("name") if isinstance(item, YMap) else None
             if isinstance(name, YScalar) and isinstance(name.value, str):
                 named[name.value] = None
             if spec is None:
+                continue
+            if placed:  # the expansion has checked every name once
+                first_use.setdefault(spec.name, (index, spec.line_of("name")))
+                specs.append(spec)
                 continue
             if spec.name == INPUT:
                 self.problem(
@@ -218,6 +268,7 @@ class _Validator:
             else:
                 first_use[spec.name] = (index, spec.line_of("name"))
             specs.append(spec)
+        self.placed = None
         return specs
 
     def sources(
@@ -250,7 +301,8 @@ class _Validator:
                 )
         return tuple(names)
 
-    def layer(self, index: int, node: YNode, earlier: dict[str, None]) -> LayerSpec | None:
+    def layer(self, flat_index: int, node: YNode, earlier: dict[str, None]) -> LayerSpec | None:
+        index = self.placed.index if self.placed else flat_index  # as a path names it
         if not isinstance(node, YMap):
             self.problem(
                 node.line,
@@ -320,7 +372,15 @@ class _Validator:
                     options[key] = option.default
         if len(self.problems) > before or name is None:
             return None
-        return LayerSpec(index, name, type_name, node.line, options, lines, sources)
+        return LayerSpec(flat_index, name, type_name, node.line, options, lines, sources, self.placed)
+
+
+def _has_blocks(root: YMap) -> bool:
+    """Whether a file defines or places blocks: only then is it expanded."""
+    if "blocks" in root.items:
+        return True
+    layers = root.items.get("layers")
+    return isinstance(layers, YSeq) and any(isinstance(i, YMap) and "block" in i.items for i in layers.items)
 
 
 def validate(file: str, root: YNode) -> Architecture:

@@ -1,4 +1,4 @@
-"""The ``cnnmacros`` command: ``summary``, ``check`` and ``schema``.
+"""The ``cnnmacros`` command: ``summary``, ``check``, ``schema`` and ``import-torch``.
 
 Bad input ends with every problem printed, one a line, and exit status 1; never a traceback.
 """
@@ -42,8 +42,15 @@ def summary(args: argparse.Namespace) -> int:
     from cnnmacros.engine import summarize
 
     result = summarize(args.file, convention=args.convention, dtype=args.dtype)
-    if args.json:
+    if args.format == "json":
         print(json_text(result.to_json()))
+    elif args.format != "table":
+        from cnnmacros import exports
+
+        if args.format == "csv":
+            print(exports.csv_text(result.to_json()), end="")
+        else:
+            print(exports.markdown_table(result) if args.format == "markdown" else exports.latex_table(result))
     else:
         from cnnmacros.text import explain, table
 
@@ -57,6 +64,13 @@ def summary(args: argparse.Namespace) -> int:
 def check(args: argparse.Namespace) -> int:
     from cnnmacros.engine import summarize
 
+    if not args.paths and not DEFAULT_DIR.is_dir():
+        print(
+            f"there is no {DEFAULT_DIR}/ directory here: run cnnmacros check in the folder that has it, "
+            "or name the files or folders to check",
+            file=sys.stderr,
+        )
+        return 1
     files = _files(args.paths)
     if not files:
         print(f"no architecture files found in {', '.join(args.paths) or DEFAULT_DIR}", file=sys.stderr)
@@ -75,6 +89,23 @@ def check(args: argparse.Namespace) -> int:
     return 0
 
 
+def expand(args: argparse.Namespace) -> int:
+    """The flat file: every placed block written out as the layers it stands for."""
+    from pathlib import Path
+
+    from cnnmacros.architecture import MAX_LAYERS, read_bytes, validate
+    from cnnmacros.blocks import expand as place
+    from cnnmacros.blocks import flat_text
+    from cnnmacros.yamlnodes import YMap, load
+
+    root = load(args.file, read_bytes(Path(args.file), args.file))
+    validate(args.file, root)  # every problem first, as `check` gives them
+    assert isinstance(root, YMap)
+    expansion, _ = place(args.file, root, MAX_LAYERS) if "blocks" in root.items else (None, [])
+    print(flat_text(root, expansion, Path(args.file).name), end="")
+    return 0
+
+
 def schema(args: argparse.Namespace) -> int:
     from cnnmacros.schema import schema_text
 
@@ -82,18 +113,37 @@ def schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def import_onnx(args: argparse.Namespace) -> int:
+    from cnnmacros.import_onnx import command
+
+    return command(args.model, args.output, args.name)
+
+
 def parser() -> argparse.ArgumentParser:
+    from cnnmacros import __version__, torch_import
     from cnnmacros.conventions import CONVENTIONS
+    from cnnmacros.exports import FORMATS
     from cnnmacros.figures import DTYPES
 
     top = argparse.ArgumentParser(
         prog="cnnmacros", description="Tensor sizes and parameter counts of CNNs, from formulas."
     )
-    sub = top.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("summary", help="per-layer table of one architecture file")
-    p.add_argument("file")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--explain", action="store_true", help="also print every layer's worked formulas")
+    top.add_argument("--version", action="version", version=f"cnnmacros {__version__}")
+    sub = top.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
+    p = sub.add_parser(
+        "summary", help="per-layer table of one architecture file", description="Per-layer table of one file."
+    )
+    p.add_argument("file", help="an architecture file (YAML)")
+    formats = p.add_mutually_exclusive_group()
+    formats.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="table (default), json, csv (one row per layer, the JSON's keys as header), markdown (a pipe "
+        "table) or latex (a tabular)",
+    )
+    formats.add_argument("--json", dest="format", action="store_const", const="json", help="short for --format json")
+    p.add_argument("--explain", action="store_true", help="also print every layer's worked formulas (table only)")
     p.add_argument(
         "--convention",
         choices=sorted(CONVENTIONS),
@@ -108,11 +158,30 @@ def parser() -> argparse.ArgumentParser:
         help="element type for the byte totals (default float32)",
     )
     p.set_defaults(run=summary)
-    p = sub.add_parser("check", help="validate architecture files (all of architectures/ by default)")
-    p.add_argument("paths", nargs="*")
+    p = sub.add_parser(
+        "check",
+        help="validate architecture files (all of architectures/ by default)",
+        description="Validate architecture files: every problem, one a line, and exit status 1 if any.",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files, or folders of .yaml and .yml files")
     p.set_defaults(run=check)
-    p = sub.add_parser("schema", help="print the JSON Schema of architecture files")
+    p = sub.add_parser(
+        "expand",
+        help="print the file with every block placed, as flat layers",
+        description="Print the file with every block placed, as flat layers.",
+    )
+    p.add_argument("file", help="an architecture file (YAML)")
+    p.set_defaults(run=expand)
+    p = sub.add_parser(
+        "schema", help="print the JSON Schema of architecture files", description="Print the JSON Schema."
+    )
     p.set_defaults(run=schema)
+    torch_import.add_command(sub)
+    p = sub.add_parser("import-onnx", help="write an architecture file from an ONNX model (needs cnnmacros[onnx])")
+    p.add_argument("model", help="the .onnx file")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the architecture file here (default: print it)")
+    p.add_argument("--name", help="the network's name in the file (default: the model file's name)")
+    p.set_defaults(run=import_onnx)
     return top
 
 
@@ -123,7 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets its escape
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    args = parser().parse_args(argv)
+    command = parser()
+    args = command.parse_args(argv)
+    if getattr(args, "explain", False) and args.format != "table":
+        command.error("--explain goes with the table format only")
     try:
         return args.run(args)
     except ArchitectureError as exc:

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cnnmacros.architecture import INPUT, Architecture, read
-from cnnmacros.errors import ArchitectureError, Problem, layer_path
+from cnnmacros.blocks import views
+from cnnmacros.errors import ArchitectureError, Problem
 from cnnmacros.figures import Context, State, fill, input_state, totals
 from cnnmacros.layers import REGISTRY
 from cnnmacros.rows import Condition, Row, Summary, json_size
@@ -36,9 +37,7 @@ def compute(architecture: Architecture, convention: str = "cnnmacros", dtype: st
         found: list[Problem] = []
 
         def report(key: str, message: str, layer=layer, found=found) -> None:
-            found.append(
-                Problem(architecture.file, layer.line_of(key), layer_path(layer.index, layer.name, key), message)
-            )
+            found.append(layer.problem(architecture.file, key, message))
 
         inputs = [states[name] for name in layer.sources] or [state]
         kind = REGISTRY[layer.type]
@@ -55,6 +54,7 @@ def compute(architecture: Architecture, convention: str = "cnnmacros", dtype: st
         problems += bounds.finish(architecture, rows)
     if problems:
         raise ArchitectureError(problems)
+    block_views, stage_views = views(architecture.blocks, architecture.placements)
     return Summary(
         architecture.name,
         architecture.file,
@@ -65,6 +65,8 @@ def compute(architecture: Architecture, convention: str = "cnnmacros", dtype: st
         totals=totals(rows, dtype),
         convention=convention,
         dtype=dtype,
+        blocks=block_views,
+        stages=stage_views,
     )
 
 
@@ -109,10 +111,9 @@ class _Bounds:
                 if has_solution(condition.lhs, condition.rhs, self.symbols) is False:
                     sizes = f" with every size at least 1 ({bounds})" if bounds else ""
                     problems.append(
-                        Problem(
+                        layer.problem(
                             architecture.file,
-                            layer.line_of("inputs"),
-                            layer_path(layer.index, layer.name, "inputs"),
+                            "inputs",
                             f"expected a count that some input size gives, got {condition.rhs}: "
                             f"{json_size(condition.lhs)} = {condition.rhs} has no solution in positive "
                             f"integers{sizes}",

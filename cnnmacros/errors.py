@@ -80,12 +80,33 @@ class Problem:
         return printable(text)
 
 
+@dataclass(frozen=True, order=True)
+class NodeProblem(Problem):
+    """One fault in a model file (ONNX), which has nodes rather than lines: ``line`` is the node's
+    position plus one (0 for the file as a whole), so that problems sort in graph order, and is
+    not printed: ``model.onnx: node 15 (n15) Reshape: ...``."""
+
+    def __str__(self) -> str:
+        text = f"{self.file}: {self.path}: {self.message}" if self.path else f"{self.file}: {self.message}"
+        return printable(text)
+
+
 class ArchitectureError(Exception):
     """Every problem found in one or more architecture files."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ImportTorchError(Exception):
+    """Everything of a PyTorch model that ``import-torch`` cannot write as an architecture file, one
+    line each (the module path, its type and what is missing): the command prints them and writes
+    nothing."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
 
 
 def short(text: str, limit: int = 60) -> str:

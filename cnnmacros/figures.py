@@ -95,11 +95,9 @@ def tidy(value: Size) -> Size:
     """A symbolic size in a tidy form, 32*(H - 4) rather than 32*H - 128; a number as it is."""
     if isinstance(value, int):
         return value
-    import sympy  # only reached with symbolic sizes, which already imported it
+    from cnnmacros.symbolic import factor_terms, flatten_floors
 
-    from cnnmacros.symbolic import flatten_floors
-
-    return sympy.factor_terms(flatten_floors(value))
+    return factor_terms(flatten_floors(value))
 
 
 def _join(names: list[str] | tuple[str, ...]) -> str:
@@ -145,7 +143,7 @@ def _activations(ctx: Context) -> tuple[Size, list[Step]]:
     out = ctx.row.output
     rank = len(out) - 1
     values = dict(zip(_OUTPUT_NAMES[rank], out[:-1], strict=True))
-    return tidy(_ACTIVATIONS[rank](**values, C=out[-1])), []
+    return tidy(_apply(_ACTIVATIONS[rank], {**values, "C": out[-1]})), []
 
 
 def _macs(ctx: Context) -> tuple[Size, list[Step]]:

@@ -80,6 +80,8 @@ class LayerKind:
             facts=facts or {},
             options=dict(layer.options),
             given=tuple(key for key in layer.options if key in layer.lines),
+            block=layer.block,
+            block_type=layer.block_type,
         )
 
 
@@ -215,6 +217,10 @@ class Pool(Spatial):
             "padding": Option(0, per_axis(0, rank), "padding on each side; at most half the window"),
             "ceil_mode": Option(False, boolean(), "round the output size up instead of down"),
         }
+        if mode == "avg":
+            self.options["count_include_pad"] = Option(
+                True, boolean(), "count the padding in each average (sizes and counts are the same either way)"
+            )
 
     def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
         if not self.spatial_input(shape, report):
@@ -416,6 +422,27 @@ class ShapeKeeping(LayerKind):
             report(
                 "type", f"expected an input with spatial axes and channels for {layer.type}, got {format_shape(shape)}"
             )
+            return None
+        return self.row(layer, shape, shape)
+
+
+class ChannelShuffle(LayerKind):
+    """ShuffleNet's channel shuffle: the channels split into groups, then interleaved."""
+
+    type_name = "channel_shuffle"
+    family = "channel_shuffle"
+    summary = "channel shuffle: the channels in groups, interleaved (ShuffleNet); no parameters"
+    options = {"groups": Option(REQUIRED, integer(1), "number of groups; must divide the channels")}
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        c, groups = shape[-1], layer.options["groups"]
+        if len(shape) < 2:
+            report(
+                "type", f"expected an input with spatial axes and channels for {layer.type}, got {format_shape(shape)}"
+            )
+            return None
+        if is_number(c) and c % groups:
+            report("groups", f"expected a divisor of the {c} channels, got {groups}")
             return None
         return self.row(layer, shape, shape)
 
@@ -839,6 +866,7 @@ register(Dense())
 register(Add())
 register(Concat())
 register(Flatten())
+register(ChannelShuffle())
 register(
     ShapeKeeping(
         "dropout",

@@ -1,8 +1,9 @@
-"""All architecture files of a directory, computed once per change.
+"""All architecture files of a directory, each computed once per change.
 
 The site asks for architectures by file stem (``alexnet`` for ``architectures/alexnet.yaml``). The
-results are cached under a signature of every file's name, size and modification time, so a
-rebuild under ``mkdocs serve`` sees an edited file at once and an unchanged tree costs nothing.
+plugin keeps one ``Library`` for as long as ``mkdocs serve`` runs and calls ``refresh`` before each
+build: a file whose name, size and modification time are unchanged keeps its results, so a
+rebuild after saving one file recomputes that file only. Nothing is kept at module level.
 """
 
 from __future__ import annotations
@@ -13,26 +14,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnmacros.architecture import Architecture, read
-from cnnmacros.engine import compute, summarize
+from cnnmacros.engine import compute, concrete_inputs, summarize
 from cnnmacros.errors import ArchitectureError, Problem
 from cnnmacros.rows import Summary
 
 STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 Result = Summary | ArchitectureError
+Stamp = tuple[int, int]
+"""A file's size and modification time: a file with the same stamp is not read again."""
 
-_cache: dict[Path, tuple[tuple[tuple[str, int, int], ...], dict[str, Result]]] = {}
 
-
-def _signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+def _stamps(directory: Path) -> dict[str, Stamp]:
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory.is_dir() else []
-    out = []
+    out = {}
     for path in files:
         try:
             stat = path.stat()
         except OSError:  # e.g. a dangling symbolic link: reading it reports the problem
             stat = path.lstat()
-        out.append((path.name, stat.st_size, stat.st_mtime_ns))
-    return tuple(out)
+        out[path.name] = (stat.st_size, stat.st_mtime_ns)
+    return out
 
 
 @dataclass
@@ -41,26 +42,35 @@ class Library:
 
     directory: Path
     display_root: Path
-    _results: dict[str, Result] | None = field(default=None, init=False, repr=False)
-    # Pages ask for the same file, or the same file at another input size, more than once.
+    _stamps: dict[str, Stamp] | None = field(default=None, init=False, repr=False)
+    _files: dict[str, tuple[Stamp, Result]] = field(default_factory=dict, init=False, repr=False)
+    _results: dict[str, Result] = field(default_factory=dict, init=False, repr=False)
+    # Pages ask for the same file, or the same file at another input size, more than once; these
+    # are by stem and dropped with the stem's results when its file changes.
     _architectures: dict[str, Architecture] = field(default_factory=dict, init=False, repr=False)
     _variants: dict[tuple[str, tuple[int, ...], str], Summary] = field(default_factory=dict, init=False, repr=False)
     _conventions: dict[tuple[str, str], Summary] = field(default_factory=dict, init=False, repr=False)
+    _examples: dict[tuple[str, int], list[tuple[int, ...]]] = field(default_factory=dict, init=False, repr=False)
+
+    def refresh(self) -> None:
+        """Read the directory again before a build: changed, new and removed files only; what
+        was worked out from a changed file is dropped at once."""
+        self._load()
 
     def results(self) -> dict[str, Result]:
-        """Every file's summary or errors, by stem, read once per instance (one instance serves one
-        build), and recomputed only when a file changed since an earlier build."""
-        if self._results is None:
-            self._results = self._load()
+        """Every file's summary or errors, by stem."""
+        if self._stamps is None:
+            self._load()
         return self._results
 
-    def _load(self) -> dict[str, Result]:
-        signature = _signature(self.directory)
-        cached = _cache.get(self.directory)
-        if cached and cached[0] == signature:
-            return cached[1]
+    def _load(self) -> None:
+        stamps = _stamps(self.directory)
+        self._stamps = stamps
+        before = {name: stamp for name, (stamp, _result) in self._files.items()}
+        changed = {Path(name).stem for name in {*stamps, *before} if stamps.get(name) != before.get(name)}
+        files = {name: self._files[name] for name in stamps if stamps[name] == before.get(name)}
         results: dict[str, Result] = {}
-        for name, _size, _mtime in signature:
+        for name, stamp in stamps.items():
             path = self.directory / name
             stem = path.stem
             display = self._display(path)
@@ -74,12 +84,16 @@ class Library:
                     [Problem(display, 1, "", f"expected one file per name, got both {stem}.yaml and {stem}.yml")]
                 )
                 continue
-            try:
-                results[stem] = summarize(path, display)
-            except ArchitectureError as exc:
-                results[stem] = exc
-        _cache[self.directory] = (signature, results)
-        return results
+            if name not in files:
+                try:
+                    files[name] = (stamp, summarize(path, display))
+                except ArchitectureError as exc:
+                    files[name] = (stamp, exc)
+            results[stem] = files[name][1]
+        self._files, self._results = files, results
+        for cache in (self._architectures, self._variants, self._conventions, self._examples):
+            for key in [k for k in cache if (k if isinstance(k, str) else k[0]) in changed]:
+                del cache[key]
 
     def _display(self, path: Path) -> str:
         try:
@@ -111,7 +125,7 @@ class Library:
         return self.path(stem).read_text(encoding="utf-8")
 
     def architecture(self, stem: str) -> Architecture:
-        """The validated (not computed) architecture of a valid file, read once per build."""
+        """The validated (not computed) architecture of a valid file, read once per change."""
         if stem not in self._architectures:
             self.summary(stem)  # the file itself must be valid
             path = self.path(stem)
@@ -119,14 +133,14 @@ class Library:
         return self._architectures[stem]
 
     def variant(self, stem: str, shape: tuple[int, ...], convention: str = "cnnmacros") -> Summary:
-        """The same file computed for another input shape (e.g. AlexNet at 224x224x3), once per build."""
+        """The same file computed for another input shape (e.g. AlexNet at 224x224x3), once per change."""
         key = (stem, tuple(shape), convention)
         if key not in self._variants:
             self._variants[key] = compute(dataclasses.replace(self.architecture(stem), input=key[1]), convention)
         return self._variants[key]
 
     def under(self, stem: str, convention: str) -> Result:
-        """The file's summary with multiply-accumulates counted by ``convention``, once per build."""
+        """The file's summary with multiply-accumulates counted by ``convention``, once per change."""
         result = self.get(stem)
         if convention == "cnnmacros" or isinstance(result, ArchitectureError):
             return result
@@ -134,6 +148,13 @@ class Library:
         if key not in self._conventions:
             self._conventions[key] = compute(self.architecture(stem), convention=convention)
         return self._conventions[key]
+
+    def examples(self, stem: str, how_many: int) -> list[tuple[int, ...]]:
+        """The smallest numeric inputs for which a (symbolic) file is valid, once per change."""
+        key = (stem, how_many)
+        if key not in self._examples:
+            self._examples[key] = concrete_inputs(self.architecture(stem), how_many)
+        return self._examples[key]
 
     def errors(self) -> list[ArchitectureError]:
         return [r for r in self.results().values() if isinstance(r, ArchitectureError)]

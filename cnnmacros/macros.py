@@ -1,27 +1,28 @@
-"""The mkdocs-macros module: thin wrappers that fetch computed rows and hand them to ``render``.
+"""The macros: thin wrappers that fetch computed rows and hand them to ``render``.
 
-Loaded as a pluglet (``modules: [cnnmacros.macros]`` in mkdocs.yml). Architectures
-are named by file stem. A broken architecture file shows its errors in place (so ``mkdocs serve``
-keeps going), while the plugin logs them so that ``mkdocs build --strict`` fails.
+The plugin (``cnnmacros.plugin``) makes one ``Macros`` per build, bound to its library and its
+stash, and registers ``Macros.registry()`` with mkdocs-macros. Architectures are named by file
+stem. A broken architecture file shows its errors in place (so ``mkdocs serve`` keeps going),
+while the plugin logs them so that ``mkdocs build --strict`` fails.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import sympy
 
-from cnnmacros import mathml, render, stash
-from cnnmacros.engine import concrete_inputs
+from cnnmacros import mathml, render
 from cnnmacros.errors import ArchitectureError
 from cnnmacros.figures import FIGURES
 from cnnmacros.formulas import formula as get_formula
 from cnnmacros.library import Library
 from cnnmacros.rows import Step, Summary
+from cnnmacros.stash import Stash
 
 FIELDS = tuple(f.key for f in FIGURES if f.kind == "count")
 """The figures ``count`` and ``total`` accept: every declared count."""
@@ -47,12 +48,36 @@ def _exact(value: Any) -> str:
 
 
 class Macros:
-    """The macros, bound to the architectures of one site."""
+    """The macros, bound to the architectures of one site; ``directory`` is where their pages are."""
 
-    def __init__(self, library: Library, repo_url: str = "", edit_uri: str = "") -> None:
+    def __init__(
+        self,
+        library: Library,
+        stash: Stash | None = None,
+        directory: str = "architectures",
+        repo_url: str = "",
+        edit_uri: str = "",
+    ) -> None:
         self.library = library
-        self._examples: dict[tuple[str, int], list[tuple[int, ...]]] = {}
-        self._blob = _blob_base(repo_url, edit_uri)
+        self.stash = stash or Stash()
+        self.directory = directory
+        self._blob = _blob_base(repo_url, edit_uri)  # where the site's repository shows a file
+
+    def registry(self) -> dict[str, Callable[..., Any]]:
+        """Every public macro by name, its MathML and finished HTML set aside for Markdown."""
+        return {name: self._hiding_math(getattr(self, name)) for name in MACROS}
+
+    def _hiding_math(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def macro(*args: Any, **kwargs: Any) -> Any:
+            result = function(*args, **kwargs)
+            return self.stash.hide(result) if isinstance(result, str) else result
+
+        return macro
+
+    def _details(self, summary: Summary) -> str:
+        """The per-layer worked formulas: finished HTML, handed to Markdown as one placeholder."""
+        return self.stash.hide_block(render.worked_details(summary))
 
     def _summary(self, arch: str, input: list[int] | None = None) -> Summary | ArchitectureError:
         result = self.library.get(arch)
@@ -75,6 +100,7 @@ class Macros:
         return mathml.formula_math(name, display=False)
 
     def symbol(self, name: str) -> str:
+        """One symbol of the formulas as inline math: ``symbol('C_in')``."""
         return mathml.symbol_math(name)
 
     def _values(
@@ -130,10 +156,11 @@ class Macros:
 
     # Architectures -----------------------------------------------------------------------------
     def layer_table(self, arch: str) -> str:
+        """The per-layer table, with every layer's worked formulas in collapsible blocks below it."""
         summary = self._summary(arch)
         if isinstance(summary, ArchitectureError):
             return render.error_block(summary)
-        return render.layer_table(summary) + "\n\n" + render.worked_details(summary)
+        return render.layer_table(summary) + "\n\n" + self._details(summary) + "\n"
 
     def worked_step(self, arch: str, layer: str, step: str, input: list[int] | None = None, figure: bool = True) -> str:
         """One figure of one layer worked out, by the step's key: ``worked_step('alexnet', 'Conv-1', 'weights')``.
@@ -144,6 +171,7 @@ class Macros:
         return render.step_block(summary.row(layer).step(step), layer, figure)
 
     def worked_layer(self, arch: str, layer: str) -> str:
+        """Every figure of one layer worked out, in the order the engine works them."""
         summary = self._summary(arch)
         if isinstance(summary, ArchitectureError):
             return render.error_block(summary)
@@ -200,18 +228,19 @@ class Macros:
         """The smallest numeric inputs for which a symbolic file is valid, e.g. ``5×8×3, 6×6×3 and 8×5×3``."""
         if isinstance(self._summary(arch), ArchitectureError):
             return "(file has errors)"
-        key = (arch, how_many)
-        if key not in self._examples:
-            self._examples[key] = concrete_inputs(self.library.architecture(arch), how_many)
-        shapes = [render.shape(s) for s in self._examples[key]]
+        shapes = [render.shape(s) for s in self.library.examples(arch, how_many)]
         return shapes[0] if len(shapes) == 1 else ", ".join(shapes[:-1]) + " and " + shapes[-1]
 
     def architecture_page(self, arch: str) -> str:
+        """The whole page the plugin gives an architecture file: description, table, totals and
+        worked formulas."""
         summary = self._summary(arch)
         if isinstance(summary, ArchitectureError):
             return f"# {render.escape(arch)}\n\n" + render.error_block(summary)
         url = f"{self._blob}{summary.file}" if self._blob else ""
-        return render.architecture_page(summary, file_url=url, file_text=self.library.text(arch))
+        return render.architecture_page(
+            summary, details=self._details(summary), file_url=url, file_text=self.library.text(arch)
+        )
 
     def setting(self, arch: str, layer: str, key: str) -> str:
         """One setting of a layer for prose, as the table shows it: ``11×11`` for a kernel, ``4,096`` units."""
@@ -238,15 +267,17 @@ class Macros:
         """One counting convention: its tool, its rules as formulas and its quirks."""
         return render.convention_block(name)
 
-    def conventions_table(self, prefix: str = "architectures/") -> str:
-        """Every architecture's multiply-accumulates under every convention."""
+    def conventions_table(self, prefix: str | None = None) -> str:
+        """Every architecture's multiply-accumulates under every convention, each name a link to its
+        page: ``prefix`` plus ``STEM.md`` (by default the plugin's directory, for a top-level page)."""
         from cnnmacros.conventions import CONVENTIONS
 
+        prefix = f"{self.directory}/" if prefix is None else prefix
         entries = []
         for stem, result in sorted(self.library.results().items()):
             name = result.name if isinstance(result, Summary) else stem
             if isinstance(result, Summary) and result.symbolic:  # counted at its smallest valid input
-                shape = concrete_inputs(self.library.architecture(stem), 1)[0]
+                shape = self.library.examples(stem, 1)[0]
                 name += f" at {'×'.join(map(str, shape))}"
                 results = {c: self.library.variant(stem, shape, c) for c in CONVENTIONS}
             else:
@@ -259,6 +290,8 @@ class Macros:
         return render.layer_types()
 
     def architecture_index(self, prefix: str = "") -> str:
+        """A table of every architecture (input, output, layers, parameters), each a link to
+        ``prefix`` plus ``STEM.md``: the default suits a page in the plugin's directory."""
         entries = [(f"{prefix}{stem}.md", result) for stem, result in sorted(self.library.results().items())]
         return render.index_table(entries)
 
@@ -272,22 +305,38 @@ def _blob_base(repo_url: str, edit_uri: str) -> str:
     return f"{repo_url.rstrip('/')}/blob/{match.group(1) if match else 'main'}/"
 
 
+MACROS = (
+    "formula",
+    "formula_inline",
+    "symbol",
+    "compute",
+    "value_of",
+    "layer_table",
+    "worked_step",
+    "worked_layer",
+    "shape",
+    "count",
+    "total",
+    "field",
+    "field_strip",
+    "example_inputs",
+    "setting",
+    "settings",
+    "layer_count",
+    "architecture_page",
+    "convention",
+    "conventions_table",
+    "layer_types",
+    "architecture_index",
+)
+"""The public macros, in the order docs/own-site.md documents them."""
+
+
 def define_env(env: Any) -> None:
-    """mkdocs-macros entry point: registers every public method of ``Macros`` as a macro."""
-    root = Path(env.project_dir)  # the config's directory; Zensical's macros give no config_file_path
-    directory = env.conf.get("extra", {}).get("cnnmacros_architectures", "architectures")
-    macros = Macros(Library(root / directory, root), env.conf.get("repo_url") or "", env.conf.get("edit_uri") or "")
-    for name in dir(macros):
-        if not name.startswith("_") and name != "library":
-            env.macro(_hiding_math(getattr(macros, name)), name)
+    """What ``modules: [cnnmacros.macros]`` in an older mkdocs.yml meets: the way to the plugin."""
+    from mkdocs.exceptions import PluginError
 
-
-def _hiding_math(function: Any) -> Any:
-    """The macro with its MathML replaced by placeholders that the plugin restores (see ``stash``)."""
-
-    @functools.wraps(function)
-    def macro(*args: Any, **kwargs: Any) -> Any:
-        result = function(*args, **kwargs)
-        return stash.hide(result) if isinstance(result, str) else result
-
-    return macro
+    raise PluginError(
+        "cnnmacros: remove 'modules: [cnnmacros.macros]' from the macros plugin and list 'cnnmacros' under "
+        "plugins instead; the cnnmacros plugin registers the macros itself"
+    )

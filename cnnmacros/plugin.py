@@ -1,36 +1,51 @@
-"""The MkDocs plugin: a page for every architecture file, and build errors for broken files.
+"""The MkDocs plugin: a page for every architecture file, the macros, and build errors for broken files.
 
-Pages are generated in memory (``File.generated``), so an author adds a YAML file and nothing
-else. Broken files are logged as errors: ``mkdocs build --strict`` stops on them, while ``mkdocs
-serve`` keeps serving and shows the errors on the page until the file is fixed.
+A site needs only ``cnnmacros`` (and ``macros``, for pages that call the macros) under ``plugins``,
+in any order. The plugin owns everything on the site side: one library of architecture files,
+the macros it registers with mkdocs-macros, the pages it generates and renders itself (in memory,
+``File.generated``, so an author adds a YAML file and nothing else), its stylesheet and other
+assets, and the stash that keeps MathML out of Markdown. Broken files are logged as errors:
+``mkdocs build --strict`` stops on them, while ``mkdocs serve`` keeps serving and shows the errors
+on the page until the file is fixed.
+
+State lives on the plugin instance, never in a module. ``on_startup`` makes MkDocs keep the one
+instance for every rebuild of ``mkdocs serve``, so the library's per-file results and the compiled
+theme templates carry over from one build to the next; everything a page hid is per build.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
 
 import jinja2
 import jinja2.bccache
 from mkdocs.config import config_options
-from mkdocs.config.base import Config
+from mkdocs.config.base import Config, ValidationError
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from cnnmacros import stash
 from cnnmacros.library import STEM, Library
+from cnnmacros.macros import Macros
 from cnnmacros.render import plain_title
 from cnnmacros.rows import Summary
+from cnnmacros.stash import Stash
 
 log = logging.getLogger("mkdocs.plugins.cnnmacros")
 
-ASSETS = Path(__file__).parent / "assets"
-"""The site's stylesheet and its math font (Latin Modern Math, GUST Font License, with its licence
-files), served by every site that uses the plugin: the wheel carries them."""
-ASSETS_URI = "assets/cnnmacros"
+ASSETS = Path(__file__).with_name("assets")
+"""Files every site gets under ``assets/cnnmacros/``: the stylesheet, and the math font (Latin Modern
+Math, GUST Font License) with its licence files."""
+ASSET_URI = "assets/cnnmacros"
+
+
+def asset_files() -> list[Path]:
+    """Every file the package ships for the site, in a stable order."""
+    return sorted(p for p in ASSETS.rglob("*") if p.is_file()) if ASSETS.is_dir() else []
 
 
 class _MemoryBytecodeCache(jinja2.BytecodeCache):
@@ -52,25 +67,52 @@ class _MemoryBytecodeCache(jinja2.BytecodeCache):
         self.store[bucket.key] = bucket.bytecode_to_string()
 
 
-_THEME_BYTECODE = _MemoryBytecodeCache()
+class _Folder(config_options.Type):
+    """A folder below the one of mkdocs.yml, in forward slashes: its path is the generated pages' path too."""
+
+    def run_validation(self, value: object) -> str:
+        text = super().run_validation(value).replace("\\", "/")
+        folder = PurePosixPath(text)
+        if folder.is_absolute() or ".." in folder.parts or not folder.parts:
+            raise ValidationError(f"expected a folder below the one of mkdocs.yml, such as 'models', got {value!r}")
+        return folder.as_posix()
 
 
 class CnnMacrosConfig(Config):
-    directory = config_options.Type(str, default="architectures")
+    directory = _Folder(str, default="architectures")
+    """The folder of architecture files, relative to mkdocs.yml; their pages go under the same path."""
     section = config_options.Type(str, default="Architectures")
+    """The section of an explicit ``nav`` that the generated pages are added to."""
 
 
 class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
-    library: Library
-    generated: dict[str, str]  # page path -> architecture stem, for the pages this plugin adds
+    def __init__(self) -> None:
+        self.library: Library | None = None
+        self.stash = Stash()
+        self.macros: Macros | None = None
+        self.generated: dict[str, str] = {}  # page path -> architecture stem, for the pages this plugin adds
+        self.theme_bytecode = _MemoryBytecodeCache()
 
+    def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        """Present so that MkDocs keeps this instance across the rebuilds of ``mkdocs serve``."""
+
+    @event_priority(-100)  # after mkdocs-macros' own on_config, wherever either is listed
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
-        self.generated = {}
-        stylesheet = f"{ASSETS_URI}/cnnmacros.css"
-        if stylesheet not in config.extra_css:
-            config.extra_css.append(stylesheet)
         root = Path(config.config_file_path).resolve().parent
-        self.library = Library(root / self.config.directory, root)
+        if self.library is None or self.library.directory != root / self.config.directory:
+            self.library = Library(root / self.config.directory, root)
+        self.library.refresh()
+        self.stash = Stash()
+        repository = (config.repo_url or "", config.edit_uri or "")
+        self.macros = Macros(self.library, self.stash, self.config.directory, *repository)
+        for plugin in config.plugins.values():
+            if hasattr(plugin, "register_macros"):  # mkdocs-macros' hook for other plugins
+                plugin.register_macros(self.macros.registry())
+        for path in asset_files():
+            url = f"{ASSET_URI}/{path.relative_to(ASSETS).as_posix()}"
+            scripts = config.extra_css if path.suffix == ".css" else config.extra_javascript
+            if path.suffix in (".css", ".js") and url not in scripts:
+                scripts.append(url)
         for item in config.nav or []:
             if isinstance(item, dict) and isinstance(item.get(self.config.section), list):
                 pages = item[self.config.section]
@@ -79,11 +121,12 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
 
     def _pages(self) -> list[tuple[str, str]]:
         """(stem, page path) of every architecture file whose name can be a page."""
-        return [
-            (stem, f"{self.config.directory}/{stem}.md") for stem in sorted(self.library.results()) if STEM.match(stem)
-        ]
+        assert self.library is not None and self.macros is not None
+        results = self.library.results()
+        return [(stem, f"{self.macros.directory}/{stem}.md") for stem in sorted(results) if STEM.match(stem)]
 
     def on_pre_build(self, config: MkDocsConfig) -> None:
+        assert self.library is not None
         for error in self.library.errors():
             for problem in error.problems:
                 log.error(str(problem))
@@ -91,31 +134,47 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         self.generated = {}
         for stem, uri in self._pages():
-            if files.get_file_from_path(uri) is None:
-                page = File.generated(config, uri, content=f'{{{{ architecture_page("{stem}") }}}}\n')
+            if files.get_file_from_path(uri) is None:  # a hand-written page of that name wins
+                page = File.generated(config, uri, content="")
                 # the page's edit link opens the architecture file, which is what an author edits
                 page.edit_uri = Path(os.path.relpath(self.library.path(stem), config.docs_dir)).as_posix()
                 files.append(page)
                 self.generated[uri] = stem
-        for asset in sorted(ASSETS.iterdir()):
-            uri = f"{ASSETS_URI}/{asset.name}"
-            if asset.is_file() and files.get_file_from_path(uri) is None:
-                files.append(File.generated(config, uri, abs_src_path=str(asset)))
+        for path in asset_files():
+            uri = f"{ASSET_URI}/{path.relative_to(ASSETS).as_posix()}"
+            if files.get_file_from_path(uri) is None:
+                files.append(File.generated(config, uri, abs_src_path=str(path)))
         return files
 
-    @event_priority(-100)  # after mkdocs-macros, so that nothing renders the author's text as Jinja
+    @event_priority(-100)  # after mkdocs-macros: nothing renders the author's text as Jinja
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         stem = self.generated.get(page.file.src_uri)
-        if stem is not None:
-            result = self.library.get(stem)
-            page.meta["title"] = plain_title(result.name if isinstance(result, Summary) else stem)
-            page.meta.setdefault("hide", ["toc"])  # the per-layer table needs the width more
-        return markdown
+        if stem is None:
+            return markdown
+        assert self.library is not None and self.macros is not None
+        result = self.library.get(stem)
+        page.meta["title"] = plain_title(result.name if isinstance(result, Summary) else stem)
+        page.meta.setdefault("hide", ["toc"])  # Material: the per-layer table needs the width more
+        return self.stash.hide(self.macros.architecture_page(stem))
+
+    def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """The ids inside hidden blocks count as the page's anchors for MkDocs' link validation."""
+        if page.present_anchor_ids is not None:
+            page.present_anchor_ids |= self.stash.anchors_in(html)
+        return html
 
     def on_env(self, env: jinja2.Environment, config: MkDocsConfig, files: Files) -> jinja2.Environment:
         if env.bytecode_cache is None:
-            env.bytecode_cache = _THEME_BYTECODE
+            env.bytecode_cache = self.theme_bytecode
         return env
 
+    @event_priority(100)  # first, so that other plugins see the finished page
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
-        return stash.restore(output)
+        return self.stash.restore(output)
+
+    def on_serve(self, server: Any, config: MkDocsConfig, builder: Any) -> Any:
+        """Rebuild when an architecture file changes."""
+        assert self.library is not None
+        if self.library.directory.is_dir():
+            server.watch(str(self.library.directory))
+        return server

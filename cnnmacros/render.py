@@ -17,7 +17,7 @@ from cnnmacros import mathml, svg
 from cnnmacros.errors import ArchitectureError, printable
 from cnnmacros.figures import FIGURES, Figure
 from cnnmacros.formulas import formula
-from cnnmacros.rows import Field, Row, Shape, Size, Step, Summary, is_number
+from cnnmacros.rows import Field, Row, Shape, Size, Step, Summary, add_up, is_number
 
 _MD_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~<>&\"'$"}
 _SAFE_URL = re.compile(r"^(?:https?://|mailto:|#|/|\./|\.\./|[^:/?#]+(?:[/?#]|$))", re.IGNORECASE)
@@ -352,9 +352,65 @@ def file_block(name: str, text: str, url: str = "") -> str:
     )
 
 
-def architecture_page(summary: Summary, heading: bool = True, file_url: str = "", file_text: str = "") -> str:
-    """A whole page for one architecture file: description, source, the file, table, totals, charts
-    and worked formulas. ``file_url`` links the file where it is kept; ``file_text`` is shown folded."""
+BLOCK_FORMULAS = ("weights", "biases", "non_trainable", "macs")
+"""The steps whose formulas a block's section shows: what its layers count."""
+
+
+def blocks_section(summary: Summary) -> str:
+    """Each block once, with its parameters, its layers as written and the formulas they count
+    with; then the stage table that places them, with each placement's subtotals."""
+    if not summary.blocks:
+        return ""
+    parts = ["## Blocks", "The file writes these layers once, as blocks, and places them in stages."]
+    for block in summary.blocks:
+        params = ", ".join(
+            f"`{escape(k)}` (required)" if v is None else f"`{escape(k)}` = `{escape(v)}`" for k, v in block.params
+        )
+        parts.append(f"### {escape(block.name)}")
+        inputs = ", ".join(f"`{escape(n)}`" for n in block.inputs)
+        parts.append(f"Parameters: {params or 'none'}. Inputs: {inputs}.")
+        lines = ["| Layer | Type | Settings |", "| --- | --- | --- |"]
+        lines += [f"| {escape(n)} | {escape(t)} | {escape(rest)} |" for n, t, rest in block.layers]
+        parts.append("\n".join(lines))
+        formulas: list[str] = []
+        for row in summary.rows:
+            if row.block_type != block.name:
+                continue
+            for step in row.steps:
+                if step.key in BLOCK_FORMULAS and step.formula not in formulas:
+                    formulas.append(step.formula)
+        if formulas:
+            parts.append("Its layers count with:")
+            parts += [formula_block(name) for name in formulas]
+    if summary.stages:
+        heads = ["Stage", "Block", "Copies", "Parameters", "Copy 0 instead", "Output", "Params", "MACs"]
+        lines = ["| " + " | ".join(heads) + " |", "| --- | --- | --: | --- | --- | --- | --: | --: |"]
+        for stage in summary.stages:
+            rows = summary.rows_of(stage.name)
+            params = add_up(r.figures["params"] for r in rows)
+            macs = add_up(r.figures["macs"] for r in rows)
+            cells = [
+                escape(stage.name),
+                escape(stage.block),
+                "1" if stage.repeat is None else str(stage.repeat),
+                escape(stage.given),
+                escape(stage.first),
+                shape(rows[-1].output) if rows else "",
+                count(params),
+                count(macs),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        parts.append("### Stages")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def architecture_page(
+    summary: Summary, heading: bool = True, details: str | None = None, file_url: str = "", file_text: str = ""
+) -> str:
+    """A whole page for one architecture file: description, source, the file, table, totals, blocks,
+    charts and worked formulas. ``details`` are the per-layer blocks when the caller has set them
+    aside for Markdown; ``file_url`` links the file where it is kept; ``file_text`` is shown folded."""
     parts = [f"# {escape(summary.name)}"] if heading else []
     if summary.description:
         parts.append(f'<div class="cnn-description">{description(summary.description)}</div>')
@@ -388,6 +444,9 @@ def architecture_page(summary: Summary, heading: bool = True, file_url: str = ""
             + "; ".join(f"{escape(r.name)} needs {' and '.join(b)}" for r, b in bounds)
             + "."
         )
+    blocks = blocks_section(summary)
+    if blocks:
+        parts.append(blocks)
     chart = svg.cost_chart(summary)
     if chart:
         parts.append("## Where the parameters and multiply-accumulates are")
@@ -403,7 +462,7 @@ def architecture_page(summary: Summary, heading: bool = True, file_url: str = ""
         )
     parts.append("## Worked formulas, layer by layer")
     parts.append("Select a layer in the table, or open it below, to see each figure worked out from its formula.")
-    parts.append(worked_details(summary))
+    parts.append(worked_details(summary) if details is None else details)
     return "\n\n".join(parts) + "\n"
 
 

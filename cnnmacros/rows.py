@@ -25,8 +25,11 @@ def product(values: Shape) -> Size:
 
 
 def add_up(values: Iterable[Size]) -> Size:
-    """The sum of sizes: integers added as integers, symbolic terms in one SymPy ``Add`` (adding
-    them one by one re-sorts the growing sum each time: time in the square of the layer count)."""
+    """The sum of sizes: integers added as integers, symbolic terms in whichever of two exact forms
+    has fewer terms. One product per layer, 4608*(H - 4)*(W - 4) + 432*(H - 2)*(W - 2), shows where
+    a small network's total comes from; a polynomial in the input sizes, 518400*H*W - ..., keeps
+    the total of a long file short (6,400 layers would print a line of a megabyte). Either is built
+    in one call: adding terms one by one re-sorts the growing sum each time."""
     number, terms = 0, []
     for value in values:
         if isinstance(value, int):
@@ -35,6 +38,11 @@ def add_up(values: Iterable[Size]) -> Size:
             terms.append(value)
     if not terms:
         return number
+    from cnnmacros.symbolic import polynomial_sum
+
+    polynomial = number + polynomial_sum(terms)
+    if len(set(terms)) + (number != 0) >= len(polynomial.args if polynomial.is_Add else [polynomial]):
+        return polynomial
     import sympy
 
     return sympy.Add(number, *terms)
@@ -44,7 +52,7 @@ def format_size(value: Size) -> str:
     """``55``, or a SymPy expression in its plain text form, parenthesised when compound."""
     if isinstance(value, int):
         return str(value)
-    text = str(value)
+    text = json_size(value)
     return text if text.isidentifier() else f"({text})"
 
 
@@ -54,7 +62,12 @@ def format_shape(shape: Shape) -> str:
 
 
 def json_size(value: Size) -> int | str:
-    return value if isinstance(value, int) else str(value)
+    """A number as it is; a symbolic size as SymPy's plain text."""
+    if isinstance(value, int):
+        return value
+    from cnnmacros.symbolic import text  # only reached with symbolic sizes, which imported SymPy
+
+    return text(value)
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,8 @@ class Row:
     """The layer's options, defaults filled in, in the order its type declares them."""
     given: tuple[str, ...] = ()
     """The options the file writes out, so that a table can show the layer's settings as given."""
+    block: str | None = None  # the innermost placed block or copy that holds it (``layer2.0``)
+    block_type: str | None = None  # the name of that block in the file's ``blocks:``
 
     def __getattr__(self, name: str) -> Any:
         figures = self.__dict__.get("figures")
@@ -163,6 +178,8 @@ class Summary:
     totals: dict[str, Size] = field(default_factory=dict)
     convention: str = "cnnmacros"
     dtype: str = "float32"
+    blocks: list[Any] = field(default_factory=list)  # cnnmacros.blocks.BlockView, for the page
+    stages: list[Any] = field(default_factory=list)  # cnnmacros.blocks.StageView: top-level placements
 
     @property
     def output(self) -> Shape:
@@ -179,6 +196,10 @@ class Summary:
     def symbolic(self) -> bool:
         return not all(isinstance(v, int) for v in self.input)
 
+    def rows_of(self, block: str) -> list[Row]:
+        """The rows that a placed block or copy holds, nested blocks included."""
+        return [r for r in self.rows if r.block is not None and (r.block == block or r.block.startswith(block + "."))]
+
     def row(self, name: str) -> Row:
         for r in self.rows:
             if r.name == name:
@@ -191,7 +212,8 @@ class Summary:
         from cnnmacros.figures import FIGURES, TOTALS
 
         def layer(r: Row) -> dict[str, Any]:
-            out: dict[str, Any] = {"name": r.name, "type": r.type, "output": [json_size(v) for v in r.output]}
+            out: dict[str, Any] = {"name": r.name, "type": r.type, "block": r.block}
+            out["output"] = [json_size(v) for v in r.output]
             for figure in FIGURES:
                 out[figure.json] = figure.to_json(r.figures[figure.key])
             if r.sources:

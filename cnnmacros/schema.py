@@ -32,7 +32,16 @@ def _name(description: str) -> dict[str, Any]:
     }
 
 
-def _layer_schema(type_name: str) -> dict[str, Any]:
+REFERENCE = {
+    "type": "string",
+    "pattern": "^\\$[A-Za-z_][A-Za-z0-9_]*$",
+    "description": "$NAME: the value of the block's parameter NAME, whole",
+}
+
+
+def _layer_schema(type_name: str, in_block: bool = False) -> dict[str, Any]:
+    """A layer of this type; inside a block, any option may also be a ``$NAME`` and ``when`` and
+    ``unless`` name boolean parameters."""
     kind = REGISTRY[type_name]
     properties: dict[str, Any] = {
         "name": _name("unique name of the layer in this file"),
@@ -53,7 +62,11 @@ def _layer_schema(type_name: str) -> dict[str, Any]:
             required.append(key)
         elif option.default is not None:
             entry["default"] = list(option.default) if isinstance(option.default, tuple) else option.default
-        properties[key] = entry
+        properties[key] = {"anyOf": [entry, {"$ref": "#/$defs/reference"}]} if in_block else entry
+    if in_block:
+        properties["type"] = {"anyOf": [properties["type"], {"$ref": "#/$defs/reference"}]}
+        for key, words in (("when", "kept only where"), ("unless", "left out where")):
+            properties[key] = {"$ref": "#/$defs/reference", "description": f"{words} this boolean parameter is true"}
     return {
         "title": type_name,
         "type": "object",
@@ -63,9 +76,45 @@ def _layer_schema(type_name: str) -> dict[str, Any]:
     }
 
 
+def _layers(in_block: bool) -> dict[str, Any]:
+    """A list of layers and placed blocks, of the top level or of a block."""
+    layer = {
+        "type": "object",
+        "required": ["name", "type"],
+        "properties": {"type": {"enum": list(REGISTRY)} if not in_block else {}},
+        "allOf": [{"if": {"properties": {"type": {"const": t}}}, "then": _layer_schema(t, in_block)} for t in REGISTRY],
+    }
+    placement = {
+        "type": "object",
+        "description": "a placed block; its other keys are the block's parameters",
+        "required": ["name", "block"],
+        "properties": {
+            "name": _name("name of the placed block; its layers are NAME.LOCAL, or NAME.i.LOCAL with repeat"),
+            "block": {"type": "string", "description": "the name of a block in `blocks`"},
+            "from": {
+                "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],
+                "description": "one layer for each of the block's inputs; by default the layer before",
+            },
+            "repeat": {"type": "integer", "minimum": 1, "description": "copies in a chain, named NAME.0, NAME.1..."},
+            "first": {"type": "object", "description": "parameters (or block) that copy 0 of a repeat takes instead"},
+        },
+    }
+    if in_block:
+        for key in ("block", "repeat"):
+            placement["properties"][key] = {"anyOf": [placement["properties"][key], {"$ref": "#/$defs/reference"}]}
+        placement["properties"]["when"] = {"$ref": "#/$defs/reference"}
+        placement["properties"]["unless"] = {"$ref": "#/$defs/reference"}
+    return {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_LAYERS,
+        "items": {"if": {"required": ["block"]}, "then": placement, "else": layer},
+    }
+
+
 def schema() -> dict[str, Any]:
     """The schema as a dictionary (draft 2020-12)."""
-    assert set(TOP_KEYS) == {"name", "description", "source", "input", "layers"}
+    assert set(TOP_KEYS) == {"name", "description", "source", "input", "blocks", "layers"}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "cnnmacros architecture file",
@@ -93,20 +142,34 @@ def schema() -> dict[str, Any]:
                     ]
                 },
             },
-            "layers": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": MAX_LAYERS,
-                "items": {
+            "blocks": {
+                "type": "object",
+                "description": "named groups of layers, placed by layers with `block: NAME`",
+                "propertyNames": {"pattern": SYMBOL_PATTERN},
+                "additionalProperties": {
                     "type": "object",
-                    "required": ["name", "type"],
-                    "properties": {"type": {"enum": list(REGISTRY)}},
-                    "allOf": [
-                        {"if": {"properties": {"type": {"const": t}}}, "then": _layer_schema(t)} for t in REGISTRY
-                    ],
+                    "required": ["layers"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "params": {
+                            "type": "object",
+                            "description": "parameter names and their defaults; null marks a required one",
+                            "propertyNames": {"pattern": SYMBOL_PATTERN},
+                        },
+                        "inputs": {
+                            "type": "array",
+                            "items": {"type": "string", "pattern": SYMBOL_PATTERN},
+                            "minItems": 1,
+                            "uniqueItems": True,
+                            "description": "the names its layers read for what the placement reads; [input] by default",
+                        },
+                        "layers": _layers(in_block=True),
+                    },
                 },
             },
+            "layers": _layers(in_block=False),
         },
+        "$defs": {"reference": REFERENCE},
     }
 
 

@@ -1,10 +1,13 @@
-"""MathML set aside while MkDocs converts Markdown, and put back in the finished page.
+"""Finished HTML set aside while MkDocs converts Markdown, and put back in the finished page.
 
 A page of worked formulas is mostly MathML. Left in the Markdown, every element of it is parsed by
 Python-Markdown's raw-HTML handling and again by the search plugin, which more than doubled the
 site's build time (and the wait under ``mkdocs serve``). The macros hand Markdown a short
-placeholder instead; the plugin swaps the MathML back in as the last step of each page. Formulas
+placeholder instead; the plugin swaps the markup back in as the last step of each page. Formulas
 stay out of the search index, where their symbols were noise.
+
+One ``Stash`` serves one build: the plugin makes a new one for each, so nothing a page hid
+outlives the build.
 """
 
 from __future__ import annotations
@@ -12,26 +15,54 @@ from __future__ import annotations
 import hashlib
 import re
 
-_MATH = re.compile(r'<math\b.*?</math>|<svg\b.*?</svg>|<div class="cnn-table[^"]*"><table>.*?</table></div>', re.S)
-"""What is set aside: MathML, the figures' SVG and the tables of layers, which Markdown would only
-parse as raw HTML (and the search plugin index as noise)."""
-_PLACEHOLDER = re.compile(r'<span class="cnn-m" data-m="([0-9a-f]{20})"></span>')
-_store: dict[str, str] = {}
+_MATH = re.compile(
+    r'<div class="cnn-table[^"]*"><table>.*?</table></div>'
+    r'|<div class="cnn-eq">.*?</div></div>'
+    r'|<figure class="cnn-figure\b.*?</figure>'
+    r"|<math\b.*?</math>|<svg\b.*?</svg>",
+    re.S,
+)
+"""What ``hide`` sets aside, whole: tables of layers, worked equations, figures, and any other MathML
+or SVG. Markdown would only parse them as raw HTML, and the search plugin index them as noise. None
+holds a nested element of its own kind."""
+_BLOCK = ("<div", "<figure")
+_ID = re.compile(r'\bid="([^"]+)"')
+_PLACEHOLDER = re.compile(r'<(span|div) class="cnn-m" data-m="([0-9a-f]{20})"></\1>')
 
 
-def _placeholder(match: re.Match[str]) -> str:
-    markup = match.group(0)
-    key = hashlib.blake2b(markup.encode(), digest_size=10).hexdigest()
-    _store[key] = markup
-    return f'<span class="cnn-m" data-m="{key}"></span>'
+class Stash:
+    """Markup by key, for one build."""
 
+    def __init__(self) -> None:
+        self.markup: dict[str, str] = {}
+        self.anchors: dict[str, set[str]] = {}  # the ids in each hidden block, for MkDocs' link checks
 
-def hide(html: str) -> str:
-    """Every ``<math>`` and ``<svg>`` element, and every table of layers, replaced by a placeholder
-    that Markdown passes through untouched."""
-    return _MATH.sub(_placeholder, html)
+    def _key(self, markup: str) -> str:
+        key = hashlib.blake2b(markup.encode(), digest_size=10).hexdigest()
+        self.markup[key] = markup
+        return key
 
+    def hide(self, html: str) -> str:
+        """Every ``<math>`` and ``<svg>`` element, table of layers, worked equation and figure replaced
+        by a placeholder that Markdown passes through untouched: a block's by a ``div``."""
 
-def restore(html: str) -> str:
-    """The placeholders of ``hide`` replaced by their MathML again."""
-    return _PLACEHOLDER.sub(lambda m: _store.get(m.group(1), m.group(0)), html)
+        def placeholder(match: re.Match[str]) -> str:
+            tag = "div" if match.group(0).startswith(_BLOCK) else "span"
+            return f'<{tag} class="cnn-m" data-m="{self._key(match.group(0))}"></{tag}>'
+
+        return _MATH.sub(placeholder, html)
+
+    def hide_block(self, html: str) -> str:
+        """A whole block of finished HTML (no Markdown in it) as one empty block element, which
+        Markdown passes through as raw HTML; it must stand on lines of its own."""
+        key = self._key(html)
+        self.anchors[key] = set(_ID.findall(html))
+        return f'<div class="cnn-m" data-m="{key}"></div>'
+
+    def anchors_in(self, html: str) -> set[str]:
+        """The ids inside the blocks that ``html`` holds placeholders of: the anchors the page will have."""
+        return {a for m in _PLACEHOLDER.finditer(html) for a in self.anchors.get(m.group(2), ())}
+
+    def restore(self, html: str) -> str:
+        """The placeholders of ``hide`` and ``hide_block`` replaced by their markup again."""
+        return _PLACEHOLDER.sub(lambda m: self.markup.get(m.group(2), m.group(0)), html)

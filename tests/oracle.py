@@ -200,7 +200,8 @@ def module_for(layer: LayerSpec, x: torch.Tensor) -> nn.Module | None:
         }[kind[:3]][rank]
         pool = _per_axis(o["pool"], rank)
         stride = pool if o["stride"] is None else _per_axis(o["stride"], rank)
-        return cls(pool, stride=stride, padding=_per_axis(o["padding"], rank), ceil_mode=o["ceil_mode"])
+        more = {"count_include_pad": o["count_include_pad"]} if kind.startswith("avg") else {}
+        return cls(pool, stride=stride, padding=_per_axis(o["padding"], rank), ceil_mode=o["ceil_mode"], **more)
     if kind == "batchnorm":
         cls = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}[x.dim()]
         return cls(channels, affine=o["affine"], track_running_stats=o["track_running_stats"]).eval()
@@ -210,6 +211,8 @@ def module_for(layer: LayerSpec, x: torch.Tensor) -> nn.Module | None:
         return nn.Linear(x[0].numel(), o["units"], bias=o["bias"])
     if kind == "flatten":
         return nn.Flatten()
+    if kind == "channel_shuffle":
+        return nn.ChannelShuffle(o["groups"])
     if kind == "dropout":
         return nn.Dropout(o["rate"]).eval()
     if kind == "lrn":

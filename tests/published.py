@@ -6,6 +6,9 @@ from __future__ import annotations
 TOTAL_PARAMS: dict[str, int] = {
     "alexnet": 62_378_344,  # ../shared/seeds 000, its table's total
     "alexnet-grouped": 60_965_224,  # the paper's two-GPU network (seeds README)
+    # the figure for BVLC AlexNet (the ONNX model zoo's light_bvlc_alexnet.onnx): the same
+    # two-GPU network as alexnet-grouped, at 224 x 224
+    "bvlc-alexnet": 60_965_224,
     "batchnorm-2d": 13_440,  # seeds 002, the 2D example's total
     "batchnorm-3d": 23_520,  # seeds 002, the 3D example's total
     # Radford et al. figure 1: 4x4 kernels, no bias, 100-1024-512-256-128-3 channels, and batch norm

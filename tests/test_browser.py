@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +16,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from .conftest import ROOT, require
+from .conftest import CHROMIUM, NO_CHROMIUM, ROOT, require
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 FLAGS = [
     "--no-sandbox",
@@ -51,7 +49,7 @@ def server(site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    require(Path(CHROMIUM).exists() or bool(shutil.which("chromium")), "Debian's chromium is not installed")
+    require(Path(CHROMIUM).exists(), NO_CHROMIUM)
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

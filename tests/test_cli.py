@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tomllib
 from pathlib import Path
 
 import sympy
@@ -112,3 +113,102 @@ def test_summary_explain_prints_the_worked_formulas() -> None:
     assert "4,058" in table
     # 003: (3 x 3 x 8 + 1) x 16 = 1168
     assert "  parameters: N_p = C_out*(C_in*K_h*K_w/G + 1) = 16*(8*3*3/1 + 1) = 1,168" in worked.splitlines()
+
+
+def test_summary_csv_is_the_json_layers() -> None:
+    import csv
+    import io
+
+    data = json.loads(run_cli("summary", "architectures/resnet18.yaml", "--json").stdout)
+    done = run_cli("summary", "architectures/resnet18.yaml", "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout)))
+    keys = list(dict.fromkeys(k for layer in data["layers"] for k in layer))
+    assert rows[0] == keys and "from" in keys  # a header of the JSON's keys, `from` included
+    assert len(rows) == 1 + len(data["layers"])
+    for row, layer in zip(rows[1:], data["layers"], strict=True):
+        for key, cell in zip(keys, row, strict=True):
+            value = layer.get(key)
+            if isinstance(value, (list, dict)):
+                assert json.loads(cell) == value, key
+            else:
+                assert cell == ("" if value is None else str(value)), key
+
+
+def test_summary_markdown_and_latex_are_the_table(tmp_path: Path) -> None:
+    """The terminal table's rows in a pipe table and in a tabular; author text escaped for each."""
+    (tmp_path / "odd.yaml").write_text(
+        'name: "A_b & 50% {x}"\ninput: [8, 8, 1]\nlayers:\n  - {name: "c|1*", type: conv2d, filters: 2, kernel: 3}\n'
+    )
+    table = run_cli("summary", str(tmp_path / "odd.yaml")).stdout.splitlines()
+    done = run_cli("summary", str(tmp_path / "odd.yaml"), "--format", "markdown")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:4] == [
+        r"**A\_b \& 50% {x}**",
+        "",
+        "| Layer | Type | Output shape | Weights | Biases | Parameters | MACs |",
+        "| --- | --- | --- | --: | --: | --: | --: |",
+    ]
+    # 3x3x1x2 weights and 2 biases; 6x6 positions x 2 filters x 9 taps = 648 MACs
+    assert lines[5] == r"| c\|1\* | conv2d | 6x6x2 | 18 | 2 | 20 | 648 |"
+    assert table[5].split() == ["c|1*", "conv2d", "6x6x2", "18", "2", "20", "648"]
+    assert lines[-1] == "| **Total** |  |  | **18** | **2** | **20** | **648** |"
+    done = run_cli("summary", str(tmp_path / "odd.yaml"), "--format", "latex")
+    assert done.stdout.splitlines() == [
+        r"% A\_b \& 50\% \{x\}",
+        r"\begin{tabular}{lllrrrr}",
+        r"\hline",
+        r"Layer & Type & Output shape & Weights & Biases & Parameters & MACs \\",
+        r"\hline",
+        r"Input & input & 8x8x1 & 0 & 0 & 0 & 0 \\",
+        r"c|1* & conv2d & 6x6x2 & 18 & 2 & 20 & 648 \\",
+        r"Output & output & 6x6x2 & 0 & 0 & 0 & 0 \\",
+        r"\hline",
+        r"Total &  &  & 18 & 2 & 20 & 648 \\",
+        r"\hline",
+        r"\end{tabular}",
+    ]
+
+
+def test_json_is_the_short_form_and_explain_is_for_the_table() -> None:
+    long, short = (
+        run_cli("summary", "architectures/mnist.yaml", *a).stdout for a in (["--format", "json"], ["--json"])
+    )
+    assert long == short and json.loads(long)["totals"]["params"] == 4_058
+    done = run_cli("summary", "architectures/mnist.yaml", "--format", "csv", "--explain")
+    assert done.returncode == 2 and done.stderr.endswith("error: --explain goes with the table format only\n")
+    done = run_cli("summary", "architectures/mnist.yaml", "--format", "csv", "--json")
+    assert done.returncode == 2 and "not allowed with argument" in done.stderr
+
+
+def test_version_and_help_describe_every_argument() -> None:
+    import argparse
+
+    from cnnmacros import __version__
+    from cnnmacros.cli import parser
+
+    done = run_cli("--version")
+    assert (done.returncode, done.stdout) == (0, f"cnnmacros {__version__}\n")
+    assert __version__ == tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    top = parser()
+    (commands,) = [a for a in top._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(commands.choices) == {"summary", "check", "expand", "schema", "import-torch"}
+    for name, sub in [("cnnmacros", top), *commands.choices.items()]:
+        for action in sub._actions:
+            if not isinstance(action, argparse._SubParsersAction):
+                assert action.help and action.help != argparse.SUPPRESS, f"{name} {action.dest} has no help"
+        assert sub.description, name
+    for choice in commands._choices_actions:
+        assert choice.help, choice.dest
+    helped = run_cli("summary", "--help").stdout
+    assert "an architecture file (YAML)" in helped and "short for --format json" in helped
+
+
+def test_check_outside_a_repository_says_there_is_no_architectures_folder(tmp_path: Path) -> None:
+    done = run_cli("check", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        "there is no architectures/ directory here: run cnnmacros check in the folder that has it, "
+        "or name the files or folders to check\n"
+    )

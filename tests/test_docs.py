@@ -50,3 +50,31 @@ def _documented_error(page: Path, tmp_path: Path) -> None:
 def test_documented_error_messages_are_real(tmp_path: Path) -> None:
     _documented_error(ROOT / "docs" / "adding.md", tmp_path)
     _documented_error(ROOT / "CONTRIBUTING.md", tmp_path)
+
+
+def _signature(function: object) -> str:
+    """``total(arch, field='params', layer_type=None, input=None)``: a macro as the docs write it."""
+    import inspect
+
+    signature = inspect.signature(function)
+    parts = []
+    for p in signature.parameters.values():
+        if p.name == "self":
+            continue
+        if p.kind is p.VAR_KEYWORD:
+            parts.append(f"**{p.name}")
+        else:
+            parts.append(p.name if p.default is p.empty else f"{p.name}={p.default!r}")
+    return f"{function.__name__}({', '.join(parts)})"
+
+
+def test_every_macro_is_documented_with_its_signature() -> None:
+    from cnnmacros.macros import FIELDS, MACROS, Macros
+
+    text = (ROOT / "docs" / "own-site.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^- `(\w+)\(", text, re.M)
+    assert sorted(documented) == sorted(MACROS), "each macro documented once, and nothing else"
+    for name in MACROS:
+        assert f"- `{_signature(getattr(Macros, name))}`" in text, name
+    fields = re.search(r"`field` is one of\s+(.*?)\.", text, re.S).group(1)
+    assert re.findall(r"`(\w+)`", fields) == list(FIELDS)

@@ -59,22 +59,39 @@ def _block(text: str, language: str, start: str) -> str:
     return blocks[0]
 
 
+def _plugins_but_the_folder(config: dict) -> list:
+    """The ``plugins`` list with cnnmacros' ``directory`` left out: the snippet, whatever the folder."""
+    out = []
+    for item in config["plugins"]:
+        if isinstance(item, dict) and "cnnmacros" in item:
+            item = {"cnnmacros": {k: v for k, v in item["cnnmacros"].items() if k != "directory"}}
+        out.append(item)
+    return out
+
+
+def minimal_site(project: Path) -> Path:
+    """The mkdocs.yml, docs/index.md and models/lenet5.yaml of docs/own-site.md, written to ``project``."""
+    text = (ROOT / "docs" / "own-site.md").read_text(encoding="utf-8")
+    config = _block(text, "yaml", "site_name:")
+    ours = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    snippet = yaml.safe_load(_block(text, "yaml", "plugins:"))
+    assert snippet["plugins"] == yaml.safe_load(config)["plugins"]
+    assert snippet["plugins"] == ["search", "macros", {"cnnmacros": {"directory": "models"}}], "the issue's snippet"
+    assert _plugins_but_the_folder(ours) == _plugins_but_the_folder(snippet), "this site's plugins are not the snippet"
+    (project / "docs").mkdir(parents=True)
+    (project / "models").mkdir()
+    (project / "mkdocs.yml").write_text(config, encoding="utf-8")
+    (project / "docs" / "index.md").write_text(_block(text, "markdown", "# My networks"), encoding="utf-8")
+    shutil.copy(ARCHITECTURES / "lenet5.yaml", project / "models")
+    return project / "mkdocs.yml"
+
+
 def test_the_minimal_site_of_the_docs_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The mkdocs.yml and index.md printed in docs/own-site.md, built in a fresh folder by both engines."""
     _require_properdocs()
-    text = (ROOT / "docs" / "own-site.md").read_text(encoding="utf-8")
-    project = tmp_path / "my-site"
-    (project / "docs").mkdir(parents=True)
-    (project / "architectures").mkdir()
-    config = _block(text, "yaml", "site_name:")
-    ours = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["plugins"]
-    assert yaml.safe_load(config)["plugins"] == ours, "the minimal site's plugins are not this site's"
-    assert yaml.safe_load(_block(text, "yaml", "plugins:"))["plugins"] == ours
-    (project / "mkdocs.yml").write_text(config, encoding="utf-8")
-    (project / "docs" / "index.md").write_text(_block(text, "markdown", "# My networks"), encoding="utf-8")
-    shutil.copy(ARCHITECTURES / "lenet5.yaml", project / "architectures")
+    config = minimal_site(tmp_path / "my-site")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")
-    files = _same_output(project / "mkdocs.yml", tmp_path)
+    files = _same_output(config, tmp_path)
     index = files["index.html"].decode()
     assert "61,706" in index and "<math" in index and "data-m=" not in index
-    assert "architectures/lenet5/index.html" in files
+    assert "models/lenet5/index.html" in files and "assets/cnnmacros/cnnmacros.css" in files

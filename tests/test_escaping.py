@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import build_site, copy_project, require
+from .conftest import CHROMIUM, NO_CHROMIUM, build_site, copy_project, require
 
 pytestmark = pytest.mark.slow  # every test here reads a site built for it
 
@@ -56,12 +56,12 @@ def test_hostile_strings_are_shown_as_text(evil_site: Path) -> None:
 
 @pytest.mark.browser
 def test_hostile_page_runs_no_script_in_chromium(evil_site: Path) -> None:
-    require(Path("/usr/bin/chromium").exists(), "Debian's chromium is not installed")
+    require(Path(CHROMIUM).exists(), NO_CHROMIUM)
     from playwright.sync_api import sync_playwright
 
     dialogs: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page()
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())

@@ -93,6 +93,28 @@ def test_pools() -> None:
     assert [int(row.output[0].subs(h, n)) for n in (5, 6, 7)] == [2, 3, 3]
 
 
+def test_average_pools_count_the_padding_or_not_for_the_same_sizes() -> None:
+    # floor((5 + 2 - 3)/2) + 1 = 3 either way: the option changes the values, not a size or a count
+    for include in ("true", "false"):
+        (row,) = rows("[5, 5, 2]", f"type: avgpool2d, pool: 3, stride: 2, padding: 1, count_include_pad: {include}")
+        assert row.output == (3, 3, 2) and row.params == 0 and row.macs == 0
+    assert problems("[5, 5, 2]", "type: maxpool2d, pool: 3, count_include_pad: false") == [
+        "t.yaml:4: layers[0] (l0) count_include_pad: unknown key for maxpool2d; expected ceil_mode, from, padding, "
+        "pool, stride"
+    ]
+
+
+def test_channel_shuffle_keeps_the_shape_and_needs_groups_that_divide_the_channels() -> None:
+    (row,) = rows("[7, 7, 12]", "type: channel_shuffle, groups: 3")
+    assert row.output == (7, 7, 12) and (row.params, row.macs, row.activations) == (0, 0, 7 * 7 * 12)
+    assert problems("[7, 7, 12]", "type: channel_shuffle, groups: 5") == [
+        "t.yaml:4: layers[0] (l0) groups: expected a divisor of the 12 channels, got 5"
+    ]
+    assert problems("[12]", "type: channel_shuffle, groups: 3") == [
+        "t.yaml:4: layers[0] (l0) type: expected an input with spatial axes and channels for channel_shuffle, got 12"
+    ]
+
+
 def test_batchnorm_any_rank() -> None:
     for shape, channels in (("[10]", 10), ("[7, 3]", 3), ("[4, 4, 5]", 5), ("[2, 2, 2, 6]", 6)):
         (row,) = rows(shape, "type: batchnorm")

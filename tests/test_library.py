@@ -16,27 +16,51 @@ from .conftest import ARCHITECTURES
 NET = "name: N\ninput: [8, 8, 1]\nlayers: [{{name: c, type: conv2d, filters: {filters}, kernel: 3}}]\n"
 
 
+def _touch(path: Path, seconds: int) -> None:
+    """A modification time ``seconds`` later, as a save a second apart gives."""
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + seconds * 10**9))
+
+
 def test_results_follow_edits(tmp_path: Path) -> None:
     directory = tmp_path / "architectures"
     directory.mkdir()
     path = directory / "net.yaml"
     path.write_text(NET.format(filters=2))
-    library = Library(directory, tmp_path)  # each build makes a new Library
+    (directory / "other.yaml").write_text(NET.format(filters=3))
+    library = Library(directory, tmp_path)  # one library for every build of a `mkdocs serve`
     assert library.summary("net").total_params == (9 + 1) * 2
-    assert Library(directory, tmp_path).results() is library.results()  # unchanged tree: from the cache
+    other = library.get("other")
+    library.refresh()  # the next build: an unchanged file keeps its results
+    assert library.get("other") is other
     path.write_text(NET.format(filters=40))  # same size class, new content
-    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
-    library = Library(directory, tmp_path)
+    _touch(path, 1)
+    library.refresh()
     assert library.summary("net").total_params == (9 + 1) * 40
+    assert library.get("other") is other  # only the edited file is read again
     path.write_text(NET.format(filters=0))
-    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 2 * 10**9))
-    library = Library(directory, tmp_path)
+    _touch(path, 2)
+    library.refresh()
     result = library.get("net")
     assert isinstance(result, ArchitectureError)
     assert str(result) == "architectures/net.yaml:3: layers[0] (c) filters: expected a positive integer, got 0"
     assert library.errors() == [result]
     with pytest.raises(ArchitectureError):
         library.summary("net")
+    path.unlink()
+    library.refresh()
+    assert sorted(library.results()) == ["other"]
+
+
+def test_a_variant_follows_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text(NET.format(filters=2))
+    library = Library(tmp_path, tmp_path)
+    # an 8x8 input through a 3x3 kernel is 6x6; a 10x10 one is 8x8
+    assert library.variant("net", (10, 10, 1)).row("c").output == (8, 8, 2)
+    path.write_text(NET.format(filters=5))
+    _touch(path, 1)
+    library.refresh()
+    assert library.variant("net", (10, 10, 1)).row("c").output == (8, 8, 5)
 
 
 def test_bad_file_names_and_unknown_stems(tmp_path: Path) -> None:

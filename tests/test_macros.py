@@ -8,7 +8,7 @@ import pytest
 
 from cnnmacros import render
 from cnnmacros.library import Library
-from cnnmacros.macros import Macros, _exact, define_env
+from cnnmacros.macros import MACROS, Macros, _exact, define_env
 
 from .conftest import ARCHITECTURES, ROOT
 
@@ -85,19 +85,20 @@ def test_broken_file_shows_its_errors(tmp_path: Path) -> None:
     )
 
 
-def test_define_env_registers_every_macro() -> None:
-    class Env:
-        conf: dict[str, object] = {}  # no config_file_path: Zensical's macros give none
-        project_dir = str(ROOT)
-        macros: dict[str, object] = {}
+def test_the_registry_is_every_public_macro_with_its_math_hidden(macros: Macros) -> None:
+    registry = macros.registry()
+    public = {n for n in dir(Macros) if not n.startswith("_") and callable(getattr(Macros, n)) and n != "registry"}
+    assert list(registry) == list(MACROS) and set(MACROS) == public
+    assert registry["total"]("alexnet") == "62,378,344"
+    hidden = registry["formula"]("conv_biases")
+    assert "<math" not in hidden and "<math" in macros.stash.restore(hidden)
 
-        def macro(self, function, name):
-            self.macros[name] = function
 
-    env = Env()
-    define_env(env)
-    assert {"formula", "worked_step", "layer_table", "shape", "count", "total", "architecture_page"} <= set(env.macros)
-    assert env.macros["total"]("alexnet") == "62,378,344"
+def test_an_old_macros_module_line_says_what_to_do() -> None:
+    from mkdocs.exceptions import PluginError
+
+    with pytest.raises(PluginError, match="list 'cnnmacros' under plugins instead"):
+        define_env(object())
 
 
 def test_receptive_field_macros(macros: Macros) -> None:

@@ -129,11 +129,23 @@ def pool_layer(draw: st.DrawFn, rank: int, i: int) -> dict:
         layer["padding"] = _axes(draw, rank, 0, 2)
     if draw(st.booleans()):
         layer["ceil_mode"] = draw(st.booleans())
+    if layer["type"].startswith("avg") and draw(st.booleans()):
+        layer["count_include_pad"] = draw(st.booleans())
     return layer
 
 
 OTHERS = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "sigmoid", "tanh", "softmax", "dropout", "lrn"]
-NEW_OTHERS = ["hardswish", "hardsigmoid", "mish", "prelu", "layernorm", "groupnorm", "instancenorm", "batchnorm"]
+NEW_OTHERS = [
+    "hardswish",
+    "hardsigmoid",
+    "mish",
+    "prelu",
+    "layernorm",
+    "groupnorm",
+    "instancenorm",
+    "batchnorm",
+    "channel_shuffle",
+]
 MODES = {1: ["nearest", "linear"], 2: ["nearest", "bilinear", "bicubic"], 3: ["nearest", "trilinear"]}
 
 
@@ -197,7 +209,7 @@ def new_layer(draw: st.DrawFn, rank: int, i: int) -> dict:
         layer["shared"] = draw(st.booleans())
     if other in ("layernorm", "groupnorm", "instancenorm", "batchnorm"):
         layer["affine"] = draw(st.booleans())
-    if other == "groupnorm":
+    if other in ("groupnorm", "channel_shuffle"):
         layer["groups"] = draw(st.integers(1, 4))
     if other in ("instancenorm", "batchnorm"):
         layer["track_running_stats"] = draw(st.booleans())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, build_site, copy_project
+from .conftest import ARCHITECTURES, ROOT, build_site, copy_project
 
 BROKEN = "name: Broken\ninput: [8, 8, 3]\nlayers:\n  - {name: conv3_1, type: conv2d, filters: 4, kernel: 0}\n"
 
@@ -15,11 +17,17 @@ BROKEN = "name: Broken\ninput: [8, 8, 3]\nlayers:\n  - {name: conv3_1, type: con
 def test_strict_build_fails_on_a_broken_file_naming_it(tmp_path: Path) -> None:
     root = copy_project(tmp_path)
     (root / "architectures" / "broken.yaml").write_text(BROKEN)
+    block = (ROOT / "tests" / "blocks" / "bad-value.yaml").read_text(encoding="utf-8")
+    (root / "architectures" / "broken-block.yaml").write_text(block.replace("../../", "../"), encoding="utf-8")
     done = build_site(root / "mkdocs.yml", root / "site")
     assert done.returncode != 0
     assert "ERROR   -  architectures/broken.yaml:4: layers[0] (conv3_1) kernel: expected a positive integer, got 0" in (
         done.stderr
     )
+    assert (
+        "architectures/broken-block.yaml:8: layers[0] (s.0.conv) stride: expected a positive integer, got 0 "
+        "(block unit, placed at line 13)"
+    ) in done.stderr
     assert "Traceback" not in done.stderr
 
 
@@ -39,9 +47,9 @@ def test_generated_pages_are_in_the_nav_and_a_hand_written_page_wins(tmp_path: P
 def test_theme_templates_compile_once_per_serve_process() -> None:
     import jinja2
 
-    from cnnmacros.plugin import _MemoryBytecodeCache
+    from cnnmacros.plugin import CnnMacrosPlugin
 
-    cache = _MemoryBytecodeCache()
+    cache = CnnMacrosPlugin().theme_bytecode
     sources = {"page.html": "Hello {{ name }}"}
     compiled: list[str] = []
 
@@ -58,3 +66,56 @@ def test_theme_templates_compile_once_per_serve_process() -> None:
     assert len(compiled) == 1
     sources["page.html"] = "Bye {{ name }}"  # an edited template is compiled again
     assert render() == "Bye x" and len(compiled) == 2
+
+
+LENET = ARCHITECTURES / "lenet5.yaml"
+SMALL = "name: Small\ninput: [8, 8, 1]\nlayers:\n  - {name: C1, type: conv2d, filters: 2, kernel: 3}\n"
+
+
+def _build_in_process(project: Path, plugins: str, theme: str = "mkdocs") -> Path:
+    """``mkdocs build --strict`` of a one-page site, in this process, as ``mkdocs serve`` runs its builds."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    (project / "docs").mkdir(parents=True, exist_ok=True)
+    (project / "docs" / "index.md").write_text("# Home\n\n{{ total('lenet5') }} parameters.\n", encoding="utf-8")
+    (project / "mkdocs.yml").write_text(
+        f"site_name: S\ntheme: {{name: {theme}}}\nplugins:\n{plugins}", encoding="utf-8"
+    )
+    config = load_config(str(project / "mkdocs.yml"), site_dir=str(project / "site"), strict=True)
+    config.plugins.on_startup(command="build", dirty=False)
+    build(config)
+    return project / "site"
+
+
+def test_two_sites_in_one_process_each_see_their_own_files(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """MkDocs keeps one plugin instance for the process; each build still reads its own directory,
+    with the plugins in either order and a theme other than Material, and logs nothing at INFO."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    (first / "models").mkdir(parents=True)
+    shutil.copy(LENET, first / "models")
+    (second / "nets").mkdir(parents=True)
+    # another file of the same stem: 3x3x1x2 weights and 2 biases
+    (second / "nets" / "lenet5.yaml").write_text(SMALL, encoding="utf-8")
+    caplog.set_level(logging.INFO)
+    site = _build_in_process(first, "  - search\n  - macros\n  - cnnmacros: {directory: models}\n")
+    assert "61,706 parameters." in (site / "index.html").read_text(encoding="utf-8")
+    assert (site / "models" / "lenet5" / "index.html").exists()
+    site = _build_in_process(second, "  - cnnmacros: {directory: nets}\n  - search\n  - macros\n")
+    assert "20 parameters." in (site / "index.html").read_text(encoding="utf-8")
+    page = (site / "nets" / "lenet5" / "index.html").read_text(encoding="utf-8")
+    assert "Small" in page and "<math" in page and "data-m=" not in page
+    assert 'href="../../assets/cnnmacros/cnnmacros.css"' in page
+    ours = [r for r in caplog.records if r.name.startswith("mkdocs.plugins.cnnmacros")]
+    assert ours == []
+
+
+def test_a_folder_outside_the_site_is_refused(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from mkdocs.exceptions import Abort
+
+    message = "Plugin 'cnnmacros' option 'directory': expected a folder below the one of mkdocs.yml, such as 'models'"
+    for folder in ("../x", "/abs", "."):
+        caplog.clear()
+        with pytest.raises(Abort):
+            _build_in_process(tmp_path, f"  - cnnmacros: {{directory: {folder}}}\n")
+        assert f"Config value 'plugins': {message}, got '{folder}'" in caplog.text

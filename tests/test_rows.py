@@ -42,6 +42,7 @@ layers:
             {
                 "name": "c",
                 "type": "conv2d",
+                "block": None,
                 "output": [6, 6, 4],
                 "weights": 108,
                 "biases": 4,
@@ -55,6 +56,7 @@ layers:
             {
                 "name": "b",
                 "type": "batchnorm",
+                "block": None,
                 "output": [6, 6, 4],
                 "weights": 4,
                 "biases": 4,
@@ -68,6 +70,7 @@ layers:
             {
                 "name": "p",
                 "type": "maxpool2d",
+                "block": None,
                 "output": [3, 3, 4],
                 "weights": 0,
                 "biases": 0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from unittest.mock import ANY
 
 import jsonschema
 import pytest
@@ -25,7 +26,7 @@ def test_shipped_schema_has_not_drifted_from_the_registry() -> None:
 
 
 def test_schema_lists_every_layer_type_and_its_keys() -> None:
-    items = schema()["properties"]["layers"]["items"]
+    items = schema()["properties"]["layers"]["items"]["else"]
     assert items["properties"]["type"]["enum"] == list(REGISTRY)
     branches = {b["if"]["properties"]["type"]["const"]: b["then"] for b in items["allOf"]}
     assert set(branches) == set(REGISTRY)
@@ -34,6 +35,33 @@ def test_schema_lists_every_layer_type_and_its_keys() -> None:
         merge = {"from"} if kind.sources[0] > 1 else set()
         required = {"name", "type"} | merge | {k for k, o in kind.options.items() if o.required}
         assert set(branches[name]["required"]) == required, name
+
+
+def test_the_schema_knows_blocks_and_their_references() -> None:
+    """Blocks as the format defines them: a placement needs name and block; inside a block any
+    option may be $NAME, and when/unless are references; a reference is $ and an identifier."""
+    properties = schema()["properties"]
+    block = properties["blocks"]["additionalProperties"]
+    assert set(block["properties"]) == {"params", "inputs", "layers"}
+    placement = properties["layers"]["items"]["then"]
+    assert placement["required"] == ["name", "block"]
+    assert placement["properties"]["repeat"] == {"type": "integer", "minimum": 1, "description": ANY}
+    inner = block["properties"]["layers"]["items"]["else"]["allOf"]
+    conv = next(b["then"] for b in inner if b["if"]["properties"]["type"]["const"] == "conv2d")
+    assert {"$ref": "#/$defs/reference"} in conv["properties"]["filters"]["anyOf"]
+    assert {"when", "unless"} <= set(conv["properties"])
+    data = {
+        "name": "n",
+        "input": [8, 8, 3],
+        "blocks": {
+            "b": {"params": {"w": None}, "layers": [{"name": "c", "type": "conv2d", "filters": "$w", "kernel": 1}]}
+        },
+        "layers": [{"name": "x", "block": "b", "w": 4, "repeat": 2}],
+    }
+    assert list(VALIDATOR.iter_errors(data)) == []
+    data["blocks"]["b"]["layers"][0]["filters"] = "$ w"  # not a reference, and not an integer
+    data["layers"][0]["repeat"] = 0
+    assert len(list(VALIDATOR.iter_errors(data))) == 2
 
 
 @pytest.mark.parametrize("path", sorted(ARCHITECTURES.glob("*.yaml")), ids=lambda p: p.name)

@@ -113,8 +113,8 @@ def test_the_formulas_page_draws_each_kind_of_window(site: Path) -> None:
 
 def test_parameter_free_layers_get_no_worked_box(site: Path) -> None:
     body = page(site, "architectures/resnet18")
-    assert 'id="layer-2-relu1"' not in body and "No parameters" not in body
-    assert 'href="#layer-2-relu1"' not in body and 'id="layer-0-conv1"' in body
+    assert 'id="layer-2-relu"' not in body and "No parameters" not in body
+    assert 'href="#layer-2-relu"' not in body and 'id="layer-0-conv1"' in body
 
 
 # Prose that follows the files -----------------------------------------------------------------

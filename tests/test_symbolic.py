@@ -12,12 +12,39 @@ from hypothesis import strategies as st
 
 from cnnmacros.engine import summarize
 from cnnmacros.render import architecture_page
-from cnnmacros.symbolic import flatten_floors, has_solution, never_equal, reserved_name, smallest_positive
+from cnnmacros.symbolic import (
+    factor_terms,
+    flatten_floors,
+    has_solution,
+    never_equal,
+    polynomial_sum,
+    reserved_name,
+    smallest_positive,
+    text,
+)
 from cnnmacros.text import table
 
 from .conftest import run_cli
 
 H, W = (sympy.Symbol(n, integer=True, positive=True) for n in "HW")
+D, C = (sympy.Symbol(n, integer=True, positive=True) for n in "DC")
+
+# Sizes as a network makes them: integers times symbols, floors and maxima, and their sums and
+# products. The fast paths of factor_terms, text and polynomial_sum are checked against SymPy's
+# own factor_terms, str and expand on them.
+_atoms = st.sampled_from(
+    [H, W, D, C, sympy.floor(H / 2 - sympy.Rational(1, 2)), sympy.floor((W + 1) / 3), sympy.Max(H - 3, 1)]
+)
+_linear = st.builds(
+    lambda terms, constant: sympy.Add(*(c * a for c, a in terms), constant),
+    st.lists(st.tuples(st.sampled_from([1, -1, 2, -3, 5, 12]), _atoms), min_size=1, max_size=3),
+    st.sampled_from([0, 1, -1, 4, -6000, 37]),
+)
+_sizes = st.builds(
+    lambda coefficient, factors: sympy.Mul(coefficient, *factors),
+    st.sampled_from([1, 2, 3, -1, -4, 6, 81]),
+    st.lists(st.one_of(_linear, _atoms, st.builds(lambda e: e**2, _linear)), max_size=3),
+)
 
 
 @settings(max_examples=100, deadline=None)
@@ -167,3 +194,41 @@ def test_a_symbolic_file_at_an_input_gives_the_numeric_figures(tmp_path_factory,
         if bounds.get(symbol, 1) > 1:
             smaller = {symbol: bounds[symbol] - 1, other: at[other]}
             assert any(v.xreplace(smaller) < 1 for r in symbolic.rows for v in r.output if not isinstance(v, int))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_sizes)
+def test_factor_terms_is_sympys(size: sympy.Expr) -> None:
+    assert sympy.srepr(factor_terms(size)) == sympy.srepr(sympy.factor_terms(size))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_sizes, st.builds(sympy.factor_terms, _sizes)))
+def test_text_is_sympys_str(size: sympy.Expr) -> None:
+    assert text(size) == str(size)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_sizes, min_size=1, max_size=5))
+def test_polynomial_sum_is_the_expanded_sum(terms: list[sympy.Expr]) -> None:
+    total = polynomial_sum(terms)
+    assert sympy.expand(total - sympy.Add(*terms)) == 0
+    if not any(t.has(sympy.Pow) for t in terms):  # then also SymPy's own form, term for term
+        assert total == sympy.Add(*(sympy.expand(t, deep=False) for t in terms))
+
+
+def test_the_total_of_a_long_symbolic_file_is_a_polynomial(tmp_path: Path) -> None:
+    """Summed by hand: layer k of n outputs (H - 2k)x(W - 2k)x3, so its MACs are
+    81*(H - 2k)*(W - 2k), and the sum over k = 1..n is 81*(n*H*W - n(n+1)*(H + W) + 4*sum(k**2))."""
+    n = 40
+    layers = "".join(f"  - {{name: c{k}, type: conv2d, filters: 3, kernel: 3}}\n" for k in range(n))
+    path = tmp_path / "long.yaml"
+    path.write_text(f"name: Long\ninput: [H, W, 3]\nlayers:\n{layers}")
+    macs = summarize(path).totals["macs"]
+    squares = sum(k * k for k in range(1, n + 1))
+    assert macs == 81 * n * H * W - 81 * n * (n + 1) * (H + W) + 81 * 4 * squares
+    assert len(macs.args) == 4
+    two = tmp_path / "two.yaml"
+    second = "  - {name: d, type: conv2d, filters: 3, kernel: 5}"
+    two.write_text(f"name: Two\ninput: [H, W, 3]\nlayers:\n{layers.splitlines()[0]}\n{second}\n")
+    assert str(summarize(two).totals["macs"]) == "225*(H - 6)*(W - 6) + 81*(H - 2)*(W - 2)"  # 2 terms, not 4
