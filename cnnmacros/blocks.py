@@ -634,8 +634,8 @@ def _value(node: YNode) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, (int, float)):
+        return node.text if isinstance(value, float) else str(value)  # a decimal as the author wrote it
     return _text(str(value))
 
 

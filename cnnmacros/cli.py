@@ -177,7 +177,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=schema)
     torch_import.add_command(sub)
-    p = sub.add_parser("import-onnx", help="write an architecture file from an ONNX model (needs cnnmacros[onnx])")
+    p = sub.add_parser(
+        "import-onnx",
+        help="write an architecture file from an ONNX model (needs cnnmacros[onnx])",
+        description="Write an architecture file from an ONNX model: one layer per compute node, every "
+        "unsupported node listed at once (needs cnnmacros[onnx]).",
+    )
     p.add_argument("model", help="the .onnx file")
     p.add_argument("-o", "--output", metavar="FILE", help="write the architecture file here (default: print it)")
     p.add_argument("--name", help="the network's name in the file (default: the model file's name)")

@@ -345,6 +345,8 @@ def module_layer(call: Call, m: nn.Module) -> tuple[str, dict[str, Any]] | str:
     from torch import nn
 
     name = type(m).__name__
+    if isinstance(m, nn.ChannelShuffle):
+        return "channel_shuffle", {"groups": m.groups}
     if isinstance(m, nn.modules.conv._ConvTransposeNd):
         return _conv(call, m, transposed=True)
     if isinstance(m, nn.modules.conv._ConvNd):

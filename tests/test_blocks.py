@@ -141,7 +141,7 @@ def test_expand_quotes_author_text_so_that_it_reads_back(tmp_path: Path) -> None
     path = tmp_path / "q.yaml"
     path.write_text(
         'name: "yes: no"\ndescription: "two\\nlines # not a comment"\ninput: [4, 3]\n'
-        "layers:\n  - {name: 'true', type: relu}\n  - {name: '010', type: relu}\n",
+        "layers:\n  - {name: 'true', type: relu}\n  - {name: '010', type: dropout, rate: 0.25}\n",
         encoding="utf-8",
     )
     expanded = run_cli("expand", str(path))
@@ -149,6 +149,7 @@ def test_expand_quotes_author_text_so_that_it_reads_back(tmp_path: Path) -> None
     flat.write_text(expanded.stdout, encoding="utf-8")
     again = summarize(flat)
     assert again.name == "yes: no" and [r.name for r in again.rows] == ["true", "010"]
+    assert "rate: 0.25}" in expanded.stdout
 
 
 ERRORS = {

@@ -193,7 +193,7 @@ def test_version_and_help_describe_every_argument() -> None:
     assert __version__ == tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     top = parser()
     (commands,) = [a for a in top._actions if isinstance(a, argparse._SubParsersAction)]
-    assert set(commands.choices) == {"summary", "check", "expand", "schema", "import-torch"}
+    assert set(commands.choices) == {"summary", "check", "expand", "schema", "import-torch", "import-onnx"}
     for name, sub in [("cnnmacros", top), *commands.choices.items()]:
         for action in sub._actions:
             if not isinstance(action, argparse._SubParsersAction):

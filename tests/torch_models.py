@@ -25,6 +25,7 @@ class Plane(nn.Module):
         self.inorm = nn.InstanceNorm2d(8, affine=True)
         self.lrn = nn.LocalResponseNorm(3)
         self.prelu = nn.PReLU(8)
+        self.shuffle = nn.ChannelShuffle(2)
         self.acts = nn.Sequential(
             nn.LeakyReLU(0.2), nn.ELU(), nn.SELU(), nn.GELU(), nn.SiLU(), nn.Mish(), nn.Hardswish()
         )
@@ -40,7 +41,7 @@ class Plane(nn.Module):
         x = self.pool(F.relu(self.bn(self.conv(x))))  # 16x16
         x = self.pad(x)[:, :, 1:-2, 1:-2]  # 19x19, cropped back to 16x16
         x = self.avg(self.up(x))  # 32x32, then 16x16
-        x = self.acts(self.prelu(self.lrn(self.inorm(self.gn(x)))))
+        x = self.acts(self.prelu(self.shuffle(self.lrn(self.inorm(self.gn(x))))))
         x = self.shrink(self.squeeze(self.upsample(x)))  # 32x32, 8x8, then 4x4
         gated = torch.sigmoid(x) * torch.tanh(x)
         joined = torch.cat([gated, x], 1)
