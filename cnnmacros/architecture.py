@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnnmacros.blocks import Block, Placed, Placement, expand
+from cnnmacros.blocks import Block, Placed, Placement, expand, once
 from cnnmacros.errors import ArchitectureError, Problem, layer_path, printable, short, unprintable
 from cnnmacros.layers import REGISTRY
 from cnnmacros.options import OptionError
@@ -126,13 +126,10 @@ class _Validator:
         return suggestion(word, choices)
 
     def problem(self, line: int, path: str, message: str) -> None:
-        if self.placed is not None:  # the copies of one repeat share a fault of their definition: once
-            suffix = self.placed.suffix()
-            key = (line, message, suffix)
-            if key in self.seen:
+        if self.placed is not None:
+            message = once(self.seen, line, message, self.placed.suffix())  # type: ignore[assignment]
+            if message is None:
                 return
-            self.seen.add(key)
-            message += suffix
         self.problems.append(Problem(self.file, line, path, message))
 
     def architecture(self, root: YNode) -> Architecture | None:

@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from cnnmacros.errors import Problem, layer_path, short
+from cnnmacros.errors import Problem, layer_path, printable, short
 from cnnmacros.yamlnodes import YMap, YNode, YScalar, YSeq, describe, excerpt
 
 INPUT = "input"
@@ -36,8 +36,22 @@ class Placed:
     block: str  # the innermost placed block or copy that holds the layer (``layer2.0``)
 
     def suffix(self) -> str:
-        """`` (block bottleneck, placed at line 41)``; nested placements follow, outwards."""
-        return " (" + "; ".join(f"block {name}, placed at line {line}" for name, line in self.chain) + ")"
+        return placed_suffix(self.chain)
+
+
+def placed_suffix(chain: tuple[tuple[str, int], ...]) -> str:
+    """`` (block bottleneck, placed at line 41)``; nested placements follow, outwards."""
+    return " (" + "; ".join(f"block {name}, placed at line {line}" for name, line in chain) + ")"
+
+
+def once(seen: set[tuple[int, str, str]], line: int, message: str, suffix: str) -> str | None:
+    """``message`` with the placement's ``suffix``, or None when it was reported already: the copies
+    of one repeat share a fault of their definition, and it is reported once."""
+    key = (line, message, suffix)
+    if key in seen:
+        return None
+    seen.add(key)
+    return message + suffix
 
 
 @dataclass
@@ -104,13 +118,11 @@ class Expander:
 
     def problem(self, line: int, path: str, message: str, chain: tuple[tuple[str, int], ...] = ()) -> None:
         """A problem, once: a fault in a block's definition is reported at its first placement only."""
-        suffix = Placed(0, chain, "").suffix() if chain else ""
-        if chain:  # the copies of one repeat share a fault of their definition: report it once
-            key = (line, message, suffix)
-            if key in self.seen:
+        if chain:
+            message = once(self.seen, line, message, placed_suffix(chain))  # type: ignore[assignment]
+            if message is None:
                 return
-            self.seen.add(key)
-        self.problems.append(Problem(self.file, line, path, message + suffix))
+        self.problems.append(Problem(self.file, line, path, message))
 
     # Definitions ---------------------------------------------------------------------------
 
@@ -516,7 +528,7 @@ class Expander:
         if block is None or repeat is None or len(self.problems) > before or local is None:
             return previous
         inputs = sources if sources is not None else [previous]
-        for candidate in {block.name: block, first_block.name: first_block}.values() if first_block else [block]:
+        for candidate in {block.name: block, first_block.name: first_block}.values():  # type: ignore[union-attr]
             if len(inputs) != len(candidate.inputs):
                 node = layer.items.get("from", layer)
                 self.problem(
@@ -661,14 +673,10 @@ def flat_text(root: YMap, expansion: Expansion | None, source: str) -> str:
     for layer, where in zip(layers, placed, strict=True):
         block = where.block if where else None
         if block != current and where is not None:
-            lines.append(f"  # {_comment(block)}: block {_comment(where.chain[0][0])}")
+            lines.append(f"  # {printable(block)}: block {printable(where.chain[0][0])}")
         current = block
         lines.append(f"  - {_value(layer)}")
     return "\n".join(lines) + "\n"
-
-
-def _comment(text: str) -> str:
-    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 # What the pages show -------------------------------------------------------------------------

@@ -862,6 +862,18 @@ def _spatial(act: Act, what: str) -> int:
     return rank
 
 
+def _window_weights(options: dict[str, Any], dilation, groups: int, has_bias: bool, w, bias) -> int:  # noqa: ANN001
+    """The keys a convolution and a transposed one write alike (dilation, groups, bias), into
+    ``options``; and their parameter count, the weights and the bias if it has one."""
+    if any(d != 1 for d in dilation):
+        options["dilation"] = _one(dilation)
+    if groups != 1:
+        options["groups"] = groups
+    if not has_bias:
+        options["bias"] = False
+    return w.size + (bias.size if has_bias else 0)
+
+
 def _one(values: list[int] | tuple[int, ...]) -> int | list[int]:
     """One number when every axis has it, else the list."""
     values = [int(v) for v in values]
@@ -946,13 +958,7 @@ def _conv(n: _Node) -> None:
             comment = "(its pads in the layer before)"
         elif any(before):
             options["padding"] = _one(before)
-    if any(d != 1 for d in dilation):
-        options["dilation"] = _one(dilation)
-    if groups != 1:
-        options["groups"] = groups
-    if not has_bias:
-        options["bias"] = False
-    params = w.size + (bias.size if has_bias else 0)
+    params = _window_weights(options, dilation, groups, has_bias, w, bias)
     if has_bias and bias.size != filters:
         raise UnsupportedNodeError(f"expected a bias of {filters} values, got {bias.size}")
     n.emit(f"conv{rank}d", options, layers_before, comment, params=params)
@@ -1013,13 +1019,7 @@ def _conv_transpose(n: _Node) -> None:
         options["padding"] = _one(both)
     if any(extra):
         options["output_padding"] = _one(extra)
-    if any(d != 1 for d in dilation):
-        options["dilation"] = _one(dilation)
-    if groups != 1:
-        options["groups"] = groups
-    if not has_bias:
-        options["bias"] = False
-    params = w.size + (bias.size if has_bias else 0)
+    params = _window_weights(options, dilation, groups, has_bias, w, bias)
     if before == after:
         n.emit(f"convtranspose{rank}d", options, [x], params=params)
         return

@@ -88,7 +88,7 @@ def _factor_linear_products(expr: Expr) -> Expr | None:
     if expr.is_Integer or expr.is_Symbol or _is_tidy(expr):
         return expr
     if expr.is_Add:
-        if not all(_is_linear_term(term) for term in expr.args):
+        if any(_linear_coefficient(term) is None for term in expr.args):
             return None
         content, primitive = expr.as_content_primitive()
         terms = list(primitive.args) if primitive.is_Add else [primitive]
@@ -129,15 +129,6 @@ def _linear_coefficient(term: Expr) -> int | None:
     if term.is_Mul and len(term.args) == 2 and term.args[0].is_Integer and term.args[1].is_Symbol:
         return int(term.args[0])
     return None
-
-
-def _is_linear_term(term: Expr) -> bool:
-    if term.is_Integer or term.is_Symbol:
-        return True
-    if not term.is_Mul:
-        return False
-    coefficient, rest = term.as_coeff_Mul()
-    return coefficient.is_Integer and rest.is_Symbol
 
 
 def text(expr: Expr) -> str:
