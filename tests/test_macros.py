@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -42,13 +43,17 @@ def test_formulas_evaluated_with_a_layers_numbers(macros: Macros) -> None:
 
 
 def test_worked_steps_and_tables(macros: Macros) -> None:
-    assert macros.worked_step("alexnet", "Conv-1", "params").count("<math") == 1
-    assert "34,944" in macros.worked_step("alexnet", "Conv-1", "params")
+    step = macros.worked_step("alexnet", "Conv-1", "params")
+    assert step.count('<div class="cnn-eq">') == 1 and "34,944" in step and "<figure" not in step
+    size = macros.worked_step("alexnet", "Conv-1", "output_size")
+    assert size.count('<figure class="cnn-figure cnn-slide">') == 1  # its sliding window, drawn
+    assert "<figure" not in macros.worked_step("alexnet", "Conv-1", "output_size", figure=False)
     with pytest.raises(KeyError, match="no step 'nothing'"):
         macros.worked_step("alexnet", "Conv-1", "nothing")
     with pytest.raises(KeyError, match="no layer named 'Conv-9'"):
         macros.shape("alexnet", "Conv-9")
-    assert macros.layer_table("mnist").startswith("| Layer | Type |")
+    assert macros.layer_table("mnist").startswith('<div class="cnn-table cnn-layers"><table><thead><tr><th')
+    assert macros.setting("mnist", "FC", "units") == "16" and macros.layer_count("mnist", "conv2d") == "3"
     assert macros.example_inputs("batchnorm-2d") == "5×8×3, 6×6×3 and 8×5×3"  # 32(H-4)(W-4) = 128
 
 
@@ -153,7 +158,8 @@ def test_training_memory_macros(macros: Macros) -> None:
     per_example = 28 * 28 * 4 + saved // 32
     fits = macros.memory_fits("mnist")
     assert f"| 16 GiB | {16 * 2**30:,} | **{(16 * 2**30 - 4 * 4 * 4058) // per_example:,}** |" in fits
-    assert macros.memory_step("mnist", "MaxPool-1", "kept", 32).count("<math") == 1
+    step = macros.memory_step("mnist", "MaxPool-1", "kept", 32)  # one step: 8 bytes x 32 x 12x12x4 indices
+    assert step.count('class="cnn-step"') == 1 and f"{8 * 32 * 576:,}" in re.sub(r"<[^>]+>", "", step)
     # the page's bars: Conv-1 keeps the most (9,216 of 22,368 bytes per example: 41.2 %), MaxPool-1
     # 6,912 of them (30.9 %, a bar 75 % as long), Flatten nothing
     page = macros.architecture_page("mnist")

@@ -76,9 +76,13 @@ def test_training_memory_page(tab: object, server: str) -> None:  # noqa: F811
 
 def test_architecture_page_gives_the_memory_in_the_batch_size(tab: object, server: str) -> None:  # noqa: F811
     tab.goto(f"{server}/architectures/resnet18/")  # type: ignore[attr-defined]
-    section = tab.locator("article p", has_text="For a batch of").first  # type: ignore[attr-defined]
-    assert section.locator("math").count() >= 2  # B, and the step's bytes as an expression in it
-    text = section.inner_text()
+    text = tab.locator("article p", has_text="The largest batch that fits").first.inner_text()  # type: ignore[attr-defined]
+    words = tab.locator("article p", has_text="For a batch of").first  # type: ignore[attr-defined]
+    assert words.locator("math").count() == 1  # B; the step's bytes as an expression in it follow
+    equation = words.locator("xpath=following-sibling::*[1]")
+    assert "cnn-eq" in equation.get_attribute("class") and equation.locator("math").count() >= 2
+    box = equation.bounding_box()
+    assert box["x"] + box["width"] <= tab.width  # type: ignore[attr-defined]  # it breaks, not overflows
     assert all(f"{n} in {size[:-3]} GiB" in text for n, size in zip(_largest_batches(), BUDGETS, strict=True))
     saved = tab.locator("article .cnn-memory table")  # type: ignore[attr-defined]
     rows = len(summarize(ARCHITECTURES / "resnet18.yaml").rows)
