@@ -38,6 +38,8 @@ def add_up(values: Iterable[Size]) -> Size:
             terms.append(value)
     if not terms:
         return number
+    if number == 0 and len(terms) == 1:  # one term is its own sum, in either form: nothing to expand
+        return terms[0]
     from cnnmacros.symbolic import polynomial_sum
 
     polynomial = number + polynomial_sum(terms)
