@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from cnnmacros import _compiled as compiled
 from cnnmacros import layout as lay
-from cnnmacros.figures import DTYPES, work
+from cnnmacros.figures import DTYPES, arguments, work
 from cnnmacros.rows import Row, Size, Step, add_up, product
 
 if TYPE_CHECKING:
@@ -119,7 +118,7 @@ class Forward:
     def keep(self, label: str, formula: str, **values: Size) -> None:
         """A tensor the step allocates and saves: indices, a mask, statistics, a copy. ``B`` and
         ``Z_e`` are filled in when the formula has them."""
-        names = _arguments(formula)
+        names = arguments(formula)
         given = dict(values)
         if "B" in names:
             given.setdefault("B", self.batch)
@@ -139,13 +138,6 @@ def _kinds() -> dict:
     from cnnmacros.layers import REGISTRY
 
     return REGISTRY
-
-
-@functools.lru_cache(maxsize=64)
-def _arguments(formula: str) -> tuple[str, ...]:
-    """A formula's arguments, in order, from its generated function: no SymPy on the numeric path."""
-    code = getattr(compiled, formula).__code__
-    return code.co_varnames[: code.co_argcount]
 
 
 def saved_rule(ctx: Context) -> tuple[Size, list[Step]]:

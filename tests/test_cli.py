@@ -226,3 +226,17 @@ def test_check_outside_a_repository_says_there_is_no_architectures_folder(tmp_pa
         "there is no architectures/ directory here: run cnnmacros check in the folder that has it, "
         "or name the files or folders to check\n"
     )
+
+
+def test_a_file_of_numbers_is_summarized_without_importing_sympy() -> None:
+    """SymPy takes about half a second to import: a summary of numbers uses the generated integer
+    code only (a module that reads a formula at import time once made every command 4x slower)."""
+    script = (
+        "import sys, io, contextlib\n"
+        "from cnnmacros.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['summary', 'architectures/resnet50.yaml', '--json'])\n"
+        "print('sympy' in sys.modules)\n"
+    )
+    out = subprocess.run([PYTHON, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr
