@@ -67,6 +67,8 @@ def compute(architecture: Architecture, convention: str = "cnnmacros", dtype: st
         dtype=dtype,
         blocks=block_views,
         stages=stage_views,
+        family=architecture.family,
+        metrics=dict(architecture.metrics),
     )
 
 

@@ -424,11 +424,11 @@ class ShapeKeeping(LayerKind):
         return self.row(layer, shape, shape)
 
 
-class ChannelShuffle(LayerKind):
+class Shuffle(LayerKind):
     """ShuffleNet's channel shuffle: the channels split into groups, then interleaved."""
 
-    type_name = "channel_shuffle"
-    family = "channel_shuffle"
+    type_name = "shuffle"
+    family = "shuffle"
     summary = "channel shuffle: the channels in groups, interleaved (ShuffleNet); no parameters"
     options = {"groups": Option(REQUIRED, integer(1), "number of groups; must divide the channels")}
 
@@ -443,6 +443,48 @@ class ChannelShuffle(LayerKind):
             report("groups", f"expected a divisor of the {c} channels, got {groups}")
             return None
         return self.row(layer, shape, shape)
+
+
+ALIASES = {"channel_shuffle": "shuffle"}
+"""Other names a file may give a layer type: ``channel_shuffle``, which import-onnx wrote first."""
+
+
+class Scale(LayerKind):
+    """A learned multiplier per channel, the same at every position: ConvNeXt's layer scale."""
+
+    type_name = "scale"
+    family = "scale"
+    summary = "a learned multiplier per channel (ConvNeXt's layer scale); C weights"
+    formulas = ("scale_weights",)
+    options: dict[str, Option] = {}
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        step = work("weights", "weights (one multiplier per channel)", "scale_weights", C=shape[-1])
+        return self.row(layer, shape, shape, steps=[step], weights=step.result)
+
+
+class Slice(LayerKind):
+    """Channels [start, stop) of the input, every position kept: ShuffleNetV2's split in two."""
+
+    type_name = "slice"
+    family = "slice"
+    summary = "channels [start, stop) of the input (ShuffleNetV2's split); no parameters"
+    formulas = ("slice_channels",)
+    options = {
+        "start": Option(0, integer(0), "the first channel kept, counting from 0"),
+        "stop": Option(REQUIRED, integer(1), "the channel to stop before: channels start to stop - 1 are kept"),
+    }
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        c, start, stop = shape[-1], layer.options["start"], layer.options["stop"]
+        if stop <= start:
+            report("stop", f"expected a stop after start ({start}), got {stop}")
+            return None
+        if is_number(c) and stop > c:
+            report("stop", f"expected at most the {c} channels of the input, got {stop}")
+            return None
+        step = work("channels", "channels kept", "slice_channels", C_s=start, C_e=stop)
+        return self.row(layer, shape, (*shape[:-1], step.result), steps=[step])
 
 
 class Merge(LayerKind):
@@ -864,7 +906,9 @@ register(Dense())
 register(Add())
 register(Concat())
 register(Flatten())
-register(ChannelShuffle())
+register(Shuffle())
+register(Scale())
+register(Slice())
 register(
     ShapeKeeping(
         "dropout",

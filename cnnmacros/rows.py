@@ -176,6 +176,8 @@ class Summary:
     dtype: str = "float32"
     blocks: list[Any] = field(default_factory=list)  # cnnmacros.blocks.BlockView, for the page
     stages: list[Any] = field(default_factory=list)  # cnnmacros.blocks.StageView: top-level placements
+    family: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)  # published accuracy and its origin (``metrics:``)
 
     @property
     def output(self) -> Shape:

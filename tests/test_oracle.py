@@ -144,7 +144,9 @@ NEW_OTHERS = [
     "groupnorm",
     "instancenorm",
     "batchnorm",
-    "channel_shuffle",
+    "shuffle",
+    "scale",
+    "slice",
 ]
 MODES = {1: ["nearest", "linear"], 2: ["nearest", "bilinear", "bicubic"], 3: ["nearest", "trilinear"]}
 
@@ -209,8 +211,12 @@ def new_layer(draw: st.DrawFn, rank: int, i: int) -> dict:
         layer["shared"] = draw(st.booleans())
     if other in ("layernorm", "groupnorm", "instancenorm", "batchnorm"):
         layer["affine"] = draw(st.booleans())
-    if other in ("groupnorm", "channel_shuffle"):
+    if other in ("groupnorm", "shuffle"):
         layer["groups"] = draw(st.integers(1, 4))
+    if other == "slice":
+        layer["stop"] = draw(st.integers(1, 8))
+        if draw(st.booleans()):
+            layer["start"] = draw(st.integers(0, 8))
     if other in ("instancenorm", "batchnorm"):
         layer["track_running_stats"] = draw(st.booleans())
     return layer
