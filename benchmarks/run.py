@@ -221,7 +221,7 @@ def bench_build(repeat: int, raw: dict, work: Path) -> None:
 
 def bench_serve(repeat: int, raw: dict, work: Path) -> None:
     from tests.conftest import copy_project
-    from tests.test_serve import free_port, wait_for
+    from tests.test_serve import free_port, served_path, wait_for
 
     project = work / "serve"
     project.mkdir()
@@ -234,7 +234,7 @@ def bench_serve(repeat: int, raw: dict, work: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}/architectures/mnist/"
+    url = f"http://127.0.0.1:{port}{served_path()}architectures/mnist/"
     mnist = project / "architectures" / "mnist.yaml"
     original = mnist.read_text(encoding="utf-8")
     latencies = []

@@ -78,6 +78,8 @@ class LayerKind:
             conditions=conditions or [],
             sources=layer.sources,
             facts=facts or {},
+            options=dict(layer.options),
+            given=tuple(key for key in layer.options if key in layer.lines),
             block=layer.block,
             block_type=layer.block_type,
         )

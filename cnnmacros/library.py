@@ -130,11 +130,20 @@ class Library:
             raise result
         return result
 
+    def path(self, stem: str) -> Path:
+        """The file of an architecture, ``.yaml`` or ``.yml``."""
+        candidates = (self.directory / f"{stem}.yaml", self.directory / f"{stem}.yml")
+        return next((p for p in candidates if p.exists() or p.is_symlink()), candidates[0])
+
+    def text(self, stem: str) -> str:
+        """The file as its author wrote it, for the page to show."""
+        return self.path(stem).read_text(encoding="utf-8")
+
     def architecture(self, stem: str) -> Architecture:
         """The validated (not computed) architecture of a valid file, read once per change."""
         if stem not in self._architectures:
             self.summary(stem)  # the file itself must be valid
-            path = next(p for p in (self.directory / f"{stem}.yaml", self.directory / f"{stem}.yml") if p.exists())
+            path = self.path(stem)
             self._architectures[stem] = read(path, self._display(path))
         return self._architectures[stem]
 

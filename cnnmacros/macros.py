@@ -9,6 +9,7 @@ while the plugin logs them so that ``mkdocs build --strict`` fails.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -49,10 +50,18 @@ def _exact(value: Any) -> str:
 class Macros:
     """The macros, bound to the architectures of one site; ``directory`` is where their pages are."""
 
-    def __init__(self, library: Library, stash: Stash | None = None, directory: str = "architectures") -> None:
+    def __init__(
+        self,
+        library: Library,
+        stash: Stash | None = None,
+        directory: str = "architectures",
+        repo_url: str = "",
+        edit_uri: str = "",
+    ) -> None:
         self.library = library
         self.stash = stash or Stash()
         self.directory = directory
+        self._blob = _blob_base(repo_url, edit_uri)  # where the site's repository shows a file
 
     def registry(self) -> dict[str, Callable[..., Any]]:
         """Every public macro by name, its MathML and finished HTML set aside for Markdown."""
@@ -153,12 +162,13 @@ class Macros:
             return render.error_block(summary)
         return render.layer_table(summary) + "\n\n" + self._details(summary) + "\n"
 
-    def worked_step(self, arch: str, layer: str, step: str, input: list[int] | None = None) -> str:
-        """One figure of one layer worked out, by the step's key: ``worked_step('alexnet', 'Conv-1', 'weights')``."""
+    def worked_step(self, arch: str, layer: str, step: str, input: list[int] | None = None, figure: bool = True) -> str:
+        """One figure of one layer worked out, by the step's key: ``worked_step('alexnet', 'Conv-1', 'weights')``.
+        An output size comes with the figure of its sliding window, unless ``figure`` is false."""
         summary = self._summary(arch, input)
         if isinstance(summary, ArchitectureError):
             return render.error_block(summary)
-        return render.step_block(summary.row(layer).step(step), layer)
+        return render.step_block(summary.row(layer).step(step), layer, figure)
 
     def worked_layer(self, arch: str, layer: str) -> str:
         """Every figure of one layer worked out, in the order the engine works them."""
@@ -227,7 +237,31 @@ class Macros:
         summary = self._summary(arch)
         if isinstance(summary, ArchitectureError):
             return f"# {render.escape(arch)}\n\n" + render.error_block(summary)
-        return render.architecture_page(summary, details=self._details(summary))
+        url = f"{self._blob}{summary.file}" if self._blob else ""
+        return render.architecture_page(
+            summary, details=self._details(summary), file_url=url, file_text=self.library.text(arch)
+        )
+
+    def setting(self, arch: str, layer: str, key: str) -> str:
+        """One setting of a layer for prose, as the table shows it: ``11×11`` for a kernel, ``4,096`` units."""
+        summary = self._summary(arch)
+        if isinstance(summary, ArchitectureError):
+            return "(file has errors)"
+        return render.setting(summary.row(layer), key)
+
+    def layer_count(self, arch: str, layer_type: str | None = None) -> str:
+        """How many layers a file has, or how many of one type (``conv2d``), for prose."""
+        summary = self._summary(arch)
+        if isinstance(summary, ArchitectureError):
+            return "(file has errors)"
+        return f"{sum(1 for r in summary.rows if layer_type is None or r.type == layer_type):,}"
+
+    def settings(self, arch: str, layer: str) -> str:
+        """A layer's settings for prose: ``filters 96, kernel 11×11, stride 4, padding 0``."""
+        summary = self._summary(arch)
+        if isinstance(summary, ArchitectureError):
+            return "(file has errors)"
+        return render.settings(summary.row(layer))
 
     def convention(self, name: str) -> str:
         """One counting convention: its tool, its rules as formulas and its quirks."""
@@ -262,6 +296,15 @@ class Macros:
         return render.index_table(entries)
 
 
+def _blob_base(repo_url: str, edit_uri: str) -> str:
+    """Where the repository shows a file, ``https://github.com/o/r/blob/main/``, from the site's
+    ``repo_url`` and the branch its ``edit_uri`` names; empty without a repository."""
+    if not repo_url:
+        return ""
+    match = re.match(r"^/?(?:edit|blob)/([^/]+)/", edit_uri or "")
+    return f"{repo_url.rstrip('/')}/blob/{match.group(1) if match else 'main'}/"
+
+
 MACROS = (
     "formula",
     "formula_inline",
@@ -277,6 +320,9 @@ MACROS = (
     "field",
     "field_strip",
     "example_inputs",
+    "setting",
+    "settings",
+    "layer_count",
     "architecture_page",
     "convention",
     "conventions_table",

@@ -7,6 +7,8 @@ structure on the page is the structure that computed the figure. No script and n
 from __future__ import annotations
 
 import functools
+import re
+import xml.dom.minidom
 from typing import Any
 
 import sympy
@@ -39,8 +41,11 @@ class _Printer(MathMLPresentationPrinter):
     def doprint(self, expr: Any, values: dict[str, Size] | None = None) -> str:
         self.values = values or {}
         try:
+            element = sympy.printing.printer.Printer._print(self, expr)  # what the base doprint does
+            _settle_fences(element)
+            markup = element.toxml().encode("ascii", "xmlcharrefreplace").decode()
             # A true minus sign, not the hyphen SymPy prints.
-            return super().doprint(expr).replace("<mo>-</mo>", "<mo>&#x2212;</mo>")
+            return markup.replace("<mo>-</mo>", "<mo>&#x2212;</mo>")
         finally:
             self.values = {}
 
@@ -69,6 +74,8 @@ class _Printer(MathMLPresentationPrinter):
             row.appendChild(self.parenthesize(-expr, sympy.printing.precedence.PRECEDENCE["Mul"]))
             return row
         numer, denom = sympy.fraction(expr)
+        if denom != 1 and self._is_one(denom):  # an ordinary convolution: no "/1" for its one group
+            return self._print(numer)
         if denom != 1:
             frac = self.dom.createElement("mfrac")
             frac.appendChild(self._print(numer))
@@ -82,6 +89,14 @@ class _Printer(MathMLPresentationPrinter):
                 row.appendChild(self._element("mo", self.mathml_tag(expr)))
             row.appendChild(self.parenthesize(factor, sympy.printing.precedence.PRECEDENCE["Mul"]))
         return row
+
+    def _is_one(self, denominator: sympy.Expr) -> bool:
+        """True when the denominator is a group count given the value 1."""
+        return (
+            isinstance(denominator, sympy.Symbol)
+            and denominator.name in _SILENT_WHEN_ONE
+            and self.values.get(denominator.name) == 1
+        )
 
     def _print_Piecewise(self, expr: sympy.Piecewise) -> Any:
         """A brace over rows of ``value  if condition``, the last one ``otherwise``."""
@@ -147,6 +162,8 @@ class _Printer(MathMLPresentationPrinter):
         if not self.evaluate_inner:
             return super()._print_floor(e) if left == "\u230a" else super()._print_ceiling(e)
         inner = e.args[0].xreplace({s: sympy.Integer(self.values[s.name]) for s in e.args[0].free_symbols})
+        if inner.is_Integer:  # the division is exact: nothing to round, so no brackets around 54
+            return self._plain(inner)
         row = self.dom.createElement("mrow")
         row.appendChild(self._element("mo", left))
         row.appendChild(self._plain(inner))
@@ -158,6 +175,43 @@ class _Printer(MathMLPresentationPrinter):
 
     def _print_ceiling(self, e: sympy.ceiling) -> Any:
         return self._rounded(e, "\u2308", "\u2309")
+
+
+_SILENT_WHEN_ONE = {"G"}
+"""Symbols whose division is left out of a worked step when they are 1: a convolution without
+groups is not written as a division by one group."""
+
+_FENCES = {"(": ")", "\u230a": "\u230b", "\u2308": "\u2309", "[": "]"}
+_TALL = ("mfrac", "mtable", "munderover", "mover", "munder")
+
+
+def _settle_fences(node: Any) -> None:
+    """Brackets around content one line high are marked not to stretch.
+
+    A stretchy bracket around a subscript, as in (N_in + 1), is drawn from the font's next larger
+    size, which is wider: the brackets stood apart from what they enclose. Brackets around a
+    fraction still stretch to its height."""
+    for child in node.childNodes:
+        if child.nodeType == child.ELEMENT_NODE:
+            _settle_fences(child)
+    if getattr(node, "tagName", "") != "mrow" or len(node.childNodes) < 3:
+        return
+    first, last = node.childNodes[0], node.childNodes[-1]
+    if not (_is_mo(first) and _is_mo(last) and _FENCES.get(_text(first)) == _text(last)):
+        return
+    inside = [n for n in node.childNodes[1:-1] if n.nodeType == n.ELEMENT_NODE]
+    if any(n.tagName == tag or n.getElementsByTagName(tag) for n in inside for tag in _TALL):
+        return
+    first.setAttribute("stretchy", "false")
+    last.setAttribute("stretchy", "false")
+
+
+def _is_mo(node: Any) -> bool:
+    return getattr(node, "tagName", "") == "mo"
+
+
+def _text(node: Any) -> str:
+    return "".join(c.data for c in node.childNodes if c.nodeType == c.TEXT_NODE)
 
 
 def math(content: str, display: bool = False) -> str:
@@ -183,10 +237,15 @@ def _order(f: Formula) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=256)
-def _symbolic(name: str) -> str:
-    """``O = ...`` of a formula, printed once."""
+def _symbolic_rhs(name: str) -> str:
+    """The right side of a formula, printed once."""
     f = formula(name)
-    return f"{_lhs(f)}{_eq()}{_printer(order=_order(f)).doprint(f.rhs)}"
+    return _printer(order=_order(f)).doprint(f.rhs)
+
+
+def _symbolic(name: str) -> str:
+    """``O = ...`` of a formula."""
+    return f"{_lhs(formula(name))}{_eq()}{_symbolic_rhs(name)}"
 
 
 def _lhs(f: Formula) -> str:
@@ -205,24 +264,94 @@ def formula_math(name: str, display: bool = True) -> str:
 
 def step_math(step: Step, display: bool = False) -> str:
     """The formula, its symbols replaced by the step's values, the rounded inner value, the result."""
-    return _step_math(step.formula, tuple(step.values.items()), step.result, display)
+    lhs, sides = _step_sides(step.formula, tuple(step.values.items()), step.result)
+    return math("<mrow>" + lhs + "".join(_eq() + side for side in sides) + "</mrow>", display)
 
 
 @functools.lru_cache(maxsize=4096)
-def _step_math(name: str, items: tuple[tuple[str, Size], ...], result: Size, display: bool) -> str:
-    """Pages show the same steps several times (table, prose): print each once per process."""
+def _step_sides(name: str, items: tuple[tuple[str, Size], ...], result: Size) -> tuple[str, tuple[str, ...]]:
+    """The left side and the right sides of a worked step: the formula, its numbers, the rounded
+    inner value, the result. Pages show the same steps several times (table, prose): each is
+    printed once per process."""
     values = dict(items)
     f = formula(name)
-    parts = [_symbolic(name)]
-    substituted = _printer(True, order=_order(f)).doprint(f.rhs, values)
-    shown = expression(result)
-    if substituted != shown:
-        parts += [_eq(), substituted]
+    sides = [_symbolic_rhs(name), _printer(True, order=_order(f)).doprint(f.rhs, values)]
     numeric = all(isinstance(v, int) for v in values.values())
     if numeric and f.rhs.has(sympy.floor, sympy.ceiling) and not f.rhs.has(sympy.Piecewise):
-        parts += [_eq(), _printer(True, True, _order(f)).doprint(f.rhs, values)]
-    parts += [_eq(), shown]
-    return math("<mrow>" + "".join(parts) + "</mrow>", display)
+        sides.append(_printer(True, True, _order(f)).doprint(f.rhs, values))
+    sides.append(expression(result))
+    kept: list[str] = []
+    for side in sides:  # a side that reads as the one before it says nothing new
+        if not kept or side != kept[-1]:
+            kept.append(side)
+    return _lhs(f), tuple(kept)
+
+
+def broken(lhs: str, sides: tuple[str, ...] | list[str], relation: str = "=") -> str:
+    """Display math that breaks at its equals signs where the line is too narrow.
+
+    The left side is one ``<math>`` and each right side a group of them, the first starting with the
+    sign. The sides wrap (CSS flex-wrap), so a continued line starts with "=" under the first one;
+    a side too long for a line of its own wraps again before its top-level +, − or ×.
+    """
+    sign = '<mo form="infix">=</mo>' if relation == "=" else '<mo form="infix">&#x2265;</mo>'
+    rhs = []
+    for side in sides:  # a side moves to the next line whole where it fits there, else wraps at its signs
+        rhs.append('<span class="cnn-side">')
+        for i, chunk in enumerate(_chunks(side)):
+            rhs.append(f'<math display="block"><mrow>{sign if i == 0 else ""}{chunk}</mrow></math>')
+        rhs.append("</span>")
+    # an HTML page needs no xmlns on these: the parser puts <math> in MathML's namespace itself
+    return f'<div class="cnn-eq"><math display="block">{lhs}</math><div class="cnn-rhs">{"".join(rhs)}</div></div>'
+
+
+@functools.lru_cache(maxsize=4096)
+def _chunks(side: str) -> tuple[str, ...]:
+    """A sum or product split before each of its top-level +, − and × signs, each kept as a binary
+    operator (``form="infix"``) so that it keeps its spacing at the start of its own ``<math>``."""
+    if _visible_length(side) <= SHORT_SIDE:
+        return (side,)
+    document = xml.dom.minidom.parseString("<r>" + side.replace("&InvisibleTimes;", "&#x2062;") + "</r>")
+    top = document.documentElement.childNodes
+    if len(top) != 1 or getattr(top[0], "tagName", "") != "mrow":
+        return (side,)
+    chunks: list[list[Any]] = [[]]
+    for child in top[0].childNodes:
+        if chunks[-1] and _is_mo(child) and _text(child) in ("+", "\u2212", "\xd7"):
+            child.setAttribute("form", "infix")
+            chunks.append([])
+        chunks[-1].append(child)
+    if len(chunks) == 1:
+        return (side,)
+    return tuple("<mrow>" + _markup("".join(c.toxml() for c in chunk)) + "</mrow>" for chunk in chunks)
+
+
+SHORT_SIDE = 16
+"""Sides of at most this many characters stay one ``<math>``: they fit any line whole."""
+
+
+def _visible_length(markup: str) -> int:
+    """The characters a reader sees in some MathML: tags dropped, each entity one (or none)."""
+    text = re.sub(r"<[^>]+>", "", markup).replace("&InvisibleTimes;", "")
+    return len(re.sub(r"&#?\w+;", "x", text))
+
+
+def _markup(text: str) -> str:
+    """Serialized MathML in the printer's own spelling of its two invisible and minus characters."""
+    text = text.replace("\u2062", "&InvisibleTimes;").replace("\u2212", "&#x2212;").replace("\xd7", "&#xD7;")
+    return text.encode("ascii", "xmlcharrefreplace").decode()
+
+
+def step_display(step: Step) -> str:
+    """A worked step as display math that breaks at "=" where it does not fit."""
+    lhs, sides = _step_sides(step.formula, tuple(step.values.items()), step.result)
+    return broken(lhs, sides)
+
+
+@functools.lru_cache(maxsize=256)
+def formula_display(name: str) -> str:
+    """A formula as display math, laid out as a worked step is."""
+    return broken(_lhs(formula(name)), (_symbolic_rhs(name),))
 
 
 def equation(lhs: Size, rhs: Size, display: bool = False, relation: str = "=") -> str:

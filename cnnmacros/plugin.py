@@ -16,6 +16,7 @@ theme templates carry over from one build to the next; everything a page hid is 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -37,7 +38,8 @@ from cnnmacros.stash import Stash
 log = logging.getLogger("mkdocs.plugins.cnnmacros")
 
 ASSETS = Path(__file__).with_name("assets")
-"""Files every site gets under ``assets/cnnmacros/``: the stylesheet, and any fonts and scripts."""
+"""Files every site gets under ``assets/cnnmacros/``: the stylesheet, and the math font (Latin Modern
+Math, GUST Font License) with its licence files."""
 ASSET_URI = "assets/cnnmacros"
 
 
@@ -113,7 +115,8 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
             self.library = Library(root / self.config.directory, root)
         self.library.refresh()
         self.stash = Stash()
-        self.macros = Macros(self.library, self.stash, self.config.directory)
+        repository = (config.repo_url or "", config.edit_uri or "")
+        self.macros = Macros(self.library, self.stash, self.config.directory, *repository)
         for plugin in config.plugins.values():
             if hasattr(plugin, "register_macros"):  # mkdocs-macros' hook for other plugins
                 plugin.register_macros(self.macros.registry())
@@ -168,7 +171,10 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
         self.generated = {}
         for stem, uri in self._pages():
             if files.get_file_from_path(uri) is None:  # a hand-written page of that name wins
-                files.append(File.generated(config, uri, content=""))
+                page = File.generated(config, uri, content="")
+                # the page's edit link opens the architecture file, which is what an author edits
+                page.edit_uri = Path(os.path.relpath(self.library.path(stem), config.docs_dir)).as_posix()
+                files.append(page)
                 self.generated[uri] = stem
         for path in asset_files():
             uri = f"{ASSET_URI}/{path.relative_to(ASSETS).as_posix()}"

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from typing import Any
 
 import markdown as _markdown
 
-from cnnmacros import mathml
+from cnnmacros import mathml, svg
 from cnnmacros.errors import ArchitectureError, printable
 from cnnmacros.figures import FIGURES, Figure
 from cnnmacros.formulas import formula
@@ -50,23 +50,34 @@ def slug(index: int, name: str) -> str:
 
 
 def count(value: Size) -> str:
-    """A count for a table cell: ``34,944``; symbolic counts as inline MathML."""
-    return f"{value:,}" if is_number(value) else mathml.math(mathml.expression(value))
+    """A count for a table cell or prose: ``34,944``; a symbolic count as inline MathML, a sum one
+    ``<math>`` per term, so that a narrow column or a phone's line may break between terms."""
+    if is_number(value):
+        return f"{value:,}"
+    if not value.is_Add:
+        return mathml.math(mathml.expression(value))
+    terms = []
+    for i, term in enumerate(value.as_ordered_terms()):
+        negative = term.could_extract_minus_sign()
+        sign = "<mo>&#x2212;</mo>" if negative else "<mo>+</mo>" if i else ""
+        terms.append(mathml.math(f"<mrow>{sign}{mathml.expression(-term if negative else term)}</mrow>"))
+    return '<span class="cnn-wrap">' + "<wbr>".join(terms) + "</span>"
 
 
 def shape(value: Shape) -> str:
-    """``55×55×96``; a shape with symbolic sizes as inline MathML."""
+    """``55×55×96``, ``4,096``; a symbolic size as inline MathML, one ``<math>`` per size, so
+    that a line may break after a ×."""
     if all(is_number(v) for v in value):
-        return "×".join(str(v) for v in value)
+        return "×".join(f"{v:,}" for v in value)
     parts = []
-    for i, v in enumerate(value):
-        if i:
-            parts.append("<mo>&#xD7;</mo>")
+    for v in value:
         inner = mathml.expression(v)
         if not is_number(v) and not getattr(v, "is_Symbol", False):
-            inner = f"<mrow><mo>(</mo>{inner}<mo>)</mo></mrow>"
-        parts.append(inner)
-    return mathml.math("<mrow>" + "".join(parts) + "</mrow>")
+            inner = f'<mrow><mo stretchy="false">(</mo>{inner}<mo stretchy="false">)</mo></mrow>'
+        parts.append(mathml.math(inner))
+    # each size with the × after it kept together: a line breaks only after a ×
+    pieces = [f'<span class="cnn-seg">{p}×</span>' for p in parts[:-1]] + [f'<span class="cnn-seg">{parts[-1]}</span>']
+    return '<span class="cnn-wrap">' + "<wbr>".join(pieces) + "</span>"
 
 
 def description(text: str) -> str:
@@ -91,27 +102,30 @@ def formula_block(name: str) -> str:
     )
     note = f'<p class="cnn-note">{html.escape(f.note)}</p>' if f.note else ""
     return (
-        f'<div class="cnn-formula" data-formula="{name}">{mathml.formula_math(name)}{note}'
+        f'<div class="cnn-formula" data-formula="{name}">{mathml.formula_display(name)}{note}'
         f'<table class="cnn-legend"><tbody>{rows}</tbody></table></div>'
     )
 
 
-def step_block(step: Step, layer: str | None = None) -> str:
-    """One worked step: its label (after the layer's name, when given) and the formula with its
-    numbers, as display math."""
+def step_block(step: Step, layer: str | None = None, figure: bool = True) -> str:
+    """One worked step: its label (after the layer's name, when given), the formula with its
+    numbers as display math, and for a layer's output size the figure of its sliding window."""
     label = html.escape(step.label[:1].upper() + step.label[1:])
     if layer:
         label = f"{escape(layer)}: {html.escape(step.label)}"
+    drawn = ""
+    if figure and step.key.startswith("output_size"):
+        drawn = svg.step_figure(step, step.label.partition(" along ")[2])
     return (
         f'<div class="cnn-step" data-formula="{step.formula}"><span class="cnn-step-label">{label}</span>'
-        f"{mathml.step_math(step, display=True)}</div>"
+        f"{mathml.step_display(step)}{drawn}</div>"
     )
 
 
 def _conditions(row: Row) -> str:
     return "".join(
         f'<div class="cnn-condition"><span class="cnn-step-label">Condition ({html.escape(c.label)})</span>'
-        f"{mathml.equation(c.lhs, c.rhs, display=True, relation=c.relation)}"
+        f"{mathml.broken(mathml.expression(c.lhs), (mathml.expression(c.rhs),), c.relation)}"
         "</div>"
         for c in row.conditions
     )
@@ -129,10 +143,17 @@ def worked(row: Row) -> str:
     return sources + steps + _conditions(row)
 
 
+def has_working(row: Row) -> bool:
+    """Whether a layer has anything worked out: a layer without steps (a ReLU, a dropout) gets no box."""
+    return bool(row.steps or row.conditions)
+
+
 def worked_details(summary: Summary) -> str:
-    """A collapsible block per layer, each the target of its layer's link in the table."""
+    """A collapsible block per layer with working, each the target of its layer's link in the table."""
     blocks = []
     for row in summary.rows:
+        if not has_working(row):
+            continue
         title = f"{escape(row.name)} · {row.type} · output {shape(row.output)}"
         blocks.append(
             f'<details class="cnn-worked" id="{slug(row.index, row.name)}"><summary>{title}</summary>'
@@ -163,31 +184,140 @@ def site_figures(summary: Summary) -> list[Figure]:
     ]
 
 
+PRIORITY = {"params": 1, "macs": 2}
+"""Which figure columns a narrow screen keeps: 1 always, 2 from 480 px, any other from 760 px (see
+cnnmacros.css). A column added by a new figure gives way first."""
+
+WINDOW_KEYS = ("stride", "padding")
+"""Settings shown for a sliding-window layer even when the file leaves them at their defaults: a
+reader needs them to check the output size."""
+
+
+def _value(key: str, value: Any, rank: int) -> str:
+    """``kernel 11×11``, ``stride 4``, ``no bias``: one setting as the table shows it."""
+    if isinstance(value, bool):
+        return key.replace("_", " ") if value else f"no {key.replace('_', ' ')}"
+    if isinstance(value, (list, tuple)) and len(set(value)) == 1 and key not in ("kernel", "pool"):
+        text = str(value[0])  # one stride for every axis
+    elif isinstance(value, (list, tuple)):
+        text = "×".join(str(v) for v in value)
+    elif key in ("kernel", "pool") and isinstance(value, int) and rank > 1:
+        text = "×".join([str(value)] * rank)
+    elif isinstance(value, int):
+        text = f"{value:,}"
+    else:
+        text = str(value)
+    return f"{key.replace('_', ' ')} {text}"
+
+
+def setting(row: Row, key: str) -> str:
+    """One setting's value as prose reads it: ``11×11``, ``4``, ``4,096``."""
+    if key not in row.options:
+        raise KeyError(f"layer {row.name!r} ({row.type}) has no setting {key!r}; settings: {', '.join(row.options)}")
+    value = row.options[key]
+    if value is None and key == "stride" and row.facts.get("window"):
+        value = list(row.facts["window"].stride)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int) and key not in ("kernel", "pool"):
+        return f"{value:,}"
+    return _value(key, value, len(row.output) - 1).partition(" ")[2]
+
+
+def settings(row: Row) -> str:
+    """A layer's settings as the file gives them, ``filters 96, kernel 11×11, stride 4, padding 0``;
+    a sliding window's stride and padding always (a pool's default stride is its window)."""
+    return ", ".join(setting_parts(row))
+
+
+def setting_parts(row: Row) -> list[str]:
+    """The settings of ``settings``, one per item."""
+    from cnnmacros.layers import REGISTRY
+
+    kind = REGISTRY.get(row.type)
+    if kind is None:
+        return []
+    window = row.facts.get("window") or ("kernel" in row.options and row.facts.get("kernel"))
+    rank = len(row.output) - 1
+    shown = []
+    for key in kind.options:
+        value = row.options.get(key)
+        if key in row.given or (window and key in WINDOW_KEYS):
+            if value is None and key == "stride" and row.facts.get("window"):
+                value = list(row.facts["window"].stride)
+                value = value[0] if len(set(value)) == 1 else value
+            if value is not None:
+                shown.append(_value(key, value, rank))
+    return shown
+
+
+def _breakable(text: str) -> str:
+    """Escaped text that may break after its dots and underscores (long ResNet layer names), and
+    nowhere else: not after the hyphen of ``MaxPool-1``."""
+    pieces = re.split(r"(?<=[._])", text)
+    if len(pieces) == 1:
+        return f'<span class="cnn-seg">{escape(text)}</span>'
+    return "<wbr>".join(f'<span class="cnn-seg">{escape(p)}</span>' for p in pieces if p)
+
+
+def _shape_cell(value: Shape) -> str:
+    """A shape that may break after each ×, so that narrow columns wrap it."""
+    return shape(value).replace("×", "×<wbr>") if all(is_number(v) for v in value) else shape(value)
+
+
+def _settings(pairs: tuple[str, ...] | list[str], block: bool = True) -> str:
+    """``key: value`` settings that wrap between pairs, never inside one; as a line of their own
+    under a layer's type (``block``) or as a cell's whole text."""
+    parts = ", ".join(f'<span class="cnn-seg">{html.escape(p)}</span>' for p in pairs)
+    if not parts:
+        return ""
+    return f'<span class="cnn-settings">{parts}</span>' if block else f'<span class="cnn-wrap">{parts}</span>'
+
+
+def _html_table(css: str, head: list[tuple[str, str]], body: list[list[str]], foot: list[str] | None = None) -> str:
+    """A plain HTML table (Material styles it as its Markdown tables), one class per column."""
+    classes = [c for _, c in head]
+
+    def row(cells: list[str], tag: str = "td") -> str:
+        return "<tr>" + "".join(f'<{tag} class="{c}">{v}</{tag}>' for v, c in zip(cells, classes)) + "</tr>"
+
+    out = [f'<div class="cnn-table {css}"><table><thead>{row([h for h, _ in head], "th")}</thead><tbody>']
+    out += [row(cells) for cells in body]
+    if foot:
+        out.append(row(foot))
+    out.append("</tbody></table></div>")
+    return "\n".join(out)  # a row a line: the site hides the table from Markdown whole (see stash)
+
+
 def layer_table(summary: Summary) -> str:
-    """The per-layer Markdown table with input, output and total rows, as the source table has; one
-    column per declared figure that names the site."""
+    """The per-layer table with input, output and total rows, as the source table has: each layer's
+    type and settings, its output and one column per declared figure that names the site.
+
+    Every cell names its column (``cnn-p1`` to ``cnn-p3``), so that a phone keeps the layer, its
+    output and its parameters, and hides the rest in that order."""
     figures = site_figures(summary)
-    head = ["Layer", "Type", "Tensor size", *(f.heading for f in figures)]
-    align = ["---", "---", "---", *("--:" for _ in figures)]
+    head = [("Layer", "cnn-name cnn-p1"), ("Type and settings", "cnn-type cnn-p3"), ("Tensor size", "cnn-shape cnn-p1")]
+    head += [(f.heading, f"cnn-num cnn-{f.key.replace('_', '-')} cnn-p{PRIORITY.get(f.key, 3)}") for f in figures]
 
-    def line(cells: Iterable[str]) -> str:
-        return "| " + " | ".join(cells) + " |"
+    def ends(label: str, value: Shape) -> list[str]:
+        return [label, "", _shape_cell(value), *("0" if f.total else "" for f in figures)]
 
-    def ends(label: str, value: Shape) -> str:
-        return line([label, "", shape(value), *("0" if f.total else "" for f in figures)])
-
-    lines = [line(head), line(align), ends("Input", summary.input)]
+    body = [ends("Input", summary.input)]
     for r in summary.rows:
         reads = f" ← {', '.join(escape(n) for n in r.sources)}" if r.sources else ""
-        cells = [f"[{escape(r.name)}](#{slug(r.index, r.name)})", r.type + reads, shape(r.output)]
-        lines.append(line(cells + [_cell(f, r.figures[f.key]) for f in figures]))
-    lines.append(ends("Output", summary.output))
-    total = ["**Total**", "", ""]
+        name = _breakable(r.name)
+        if has_working(r):
+            name = f'<a href="#{slug(r.index, r.name)}">{name}</a>'
+        kind = r.type + reads + _settings(setting_parts(r))
+        body.append([name, kind, _shape_cell(r.output), *(_cell(f, r.figures[f.key]) for f in figures)])
+    body.append(ends("Output", summary.output))
+    total = ["<strong>Total</strong>", "", ""]
     for f in figures:
         value = summary.totals.get(f.key) if f.total else None
-        total.append("" if value is None else f"**{count(value)}**" if f.key in BOLD_TOTALS else count(value))
-    lines.append(line(total))
-    return "\n".join(lines)
+        total.append(
+            "" if value is None else f"<strong>{count(value)}</strong>" if f.key in BOLD_TOTALS else count(value)
+        )
+    return _html_table("cnn-layers", head, body, total)
 
 
 BOLD_TOTALS = ("params", "non_trainable")
@@ -213,6 +343,23 @@ def totals_text(summary: Summary) -> str:
     return text
 
 
+def source_links(text: str) -> str:
+    """An author's ``source``: plain text, or Markdown with links (safe targets only), inline."""
+    rendered = description(text).strip()
+    return rendered.removeprefix("<p>").removesuffix("</p>")
+
+
+def file_block(name: str, text: str, url: str = "") -> str:
+    """The architecture file itself, folded: a reader sees what the page was computed from."""
+    escaped = re.sub(r"[{}#]", lambda m: f"&#{ord(m.group(0))};", html.escape(text, quote=False)).replace("\n", "&#10;")
+    link = f' (<a href="{html.escape(url)}">in the repository</a>)' if url else ""
+    return (
+        f'<details class="cnn-file"><summary>The file, <code>{html.escape(name)}</code></summary>'
+        f'<pre><code class="language-yaml">{escaped}</code></pre><p class="cnn-note">Edit it{link} and the page '
+        "follows: every figure here is computed from it.</p></details>"
+    )
+
+
 BLOCK_FORMULAS = ("weights", "biases", "non_trainable", "macs")
 """The steps whose formulas a block's section shows: what its layers count."""
 
@@ -230,9 +377,9 @@ def blocks_section(summary: Summary) -> str:
         parts.append(f"### {escape(block.name)}")
         inputs = ", ".join(f"`{escape(n)}`" for n in block.inputs)
         parts.append(f"Parameters: {params or 'none'}. Inputs: {inputs}.")
-        lines = ["| Layer | Type | Settings |", "| --- | --- | --- |"]
-        lines += [f"| {escape(n)} | {escape(t)} | {escape(rest)} |" for n, t, rest in block.layers]
-        parts.append("\n".join(lines))
+        head = [("Layer", "cnn-name cnn-p1"), ("Type and settings", "cnn-type cnn-p1")]
+        body = [[_breakable(n), html.escape(t) + _settings(rest)] for n, t, rest in block.layers]
+        parts.append(_html_table("cnn-block", head, body))
         formulas: list[str] = []
         for row in summary.rows:
             if row.block_type != block.name:
@@ -244,37 +391,55 @@ def blocks_section(summary: Summary) -> str:
             parts.append("Its layers count with:")
             parts += [formula_block(name) for name in formulas]
     if summary.stages:
-        heads = ["Stage", "Block", "Copies", "Parameters", "Copy 0 instead", "Output", "Params", "MACs"]
-        lines = ["| " + " | ".join(heads) + " |", "| --- | --- | --: | --- | --- | --- | --: | --: |"]
+        head = [
+            ("Stage", "cnn-name cnn-p1"),
+            ("Block", "cnn-type cnn-p2"),
+            ("Copies", "cnn-num cnn-p1"),
+            ("Parameters", "cnn-type cnn-p3"),
+            ("Copy 0 instead", "cnn-type cnn-p3"),
+            ("Output", "cnn-shape cnn-p1"),
+            ("Params", "cnn-num cnn-params cnn-p1"),
+            ("MACs", "cnn-num cnn-macs cnn-p2"),
+        ]
+        body = []
         for stage in summary.stages:
             rows = summary.rows_of(stage.name)
-            params = add_up(r.figures["params"] for r in rows)
-            macs = add_up(r.figures["macs"] for r in rows)
-            cells = [
-                escape(stage.name),
-                escape(stage.block),
-                "1" if stage.repeat is None else str(stage.repeat),
-                escape(stage.given),
-                escape(stage.first),
-                shape(rows[-1].output) if rows else "",
-                count(params),
-                count(macs),
-            ]
-            lines.append("| " + " | ".join(cells) + " |")
+            body.append(
+                [
+                    _breakable(stage.name),
+                    html.escape(stage.block),
+                    "1" if stage.repeat is None else str(stage.repeat),
+                    _settings(stage.given, block=False),
+                    _settings(stage.first, block=False),
+                    _shape_cell(rows[-1].output) if rows else "",
+                    count(add_up(r.figures["params"] for r in rows)),
+                    count(add_up(r.figures["macs"] for r in rows)),
+                ]
+            )
         parts.append("### Stages")
-        parts.append("\n".join(lines))
+        parts.append(_html_table("cnn-stages", head, body))
     return "\n\n".join(parts)
 
 
-def architecture_page(summary: Summary, heading: bool = True, details: str | None = None) -> str:
-    """A whole page for one architecture file: description, table, totals and worked formulas
-    (``details``, when the caller has set the per-layer blocks aside for Markdown)."""
+def architecture_page(
+    summary: Summary, heading: bool = True, details: str | None = None, file_url: str = "", file_text: str = ""
+) -> str:
+    """A whole page for one architecture file: description, source, the file, table, totals, blocks,
+    charts and worked formulas. ``details`` are the per-layer blocks when the caller has set them
+    aside for Markdown; ``file_url`` links the file where it is kept; ``file_text`` is shown folded."""
     parts = [f"# {escape(summary.name)}"] if heading else []
     if summary.description:
         parts.append(f'<div class="cnn-description">{description(summary.description)}</div>')
     if summary.source:
-        parts.append(f"Source: {escape(summary.source)}")
-    parts.append(f"Defined in `{html.escape(summary.file)}`; input {shape(summary.input)}, channels last.")
+        parts.append(f'<p class="cnn-source">Source: {source_links(summary.source)}</p>')
+    where = (
+        f'<a href="{html.escape(file_url)}"><code>{html.escape(summary.file)}</code></a>'
+        if file_url
+        else (f"<code>{html.escape(summary.file)}</code>")
+    )
+    parts.append(f"<p>Defined in {where}; input {shape(summary.input)}, channels last.</p>")
+    if file_text:
+        parts.append(file_block(summary.file, file_text, file_url))
     parts.append(layer_table(summary))
     parts.append(totals_text(summary))
     conditions = [(r, c) for r in summary.rows for c in r.conditions if c.relation == "="]
@@ -298,10 +463,27 @@ def architecture_page(summary: Summary, heading: bool = True, details: str | Non
     blocks = blocks_section(summary)
     if blocks:
         parts.append(blocks)
+    chart = svg.cost_chart(summary)
+    if chart:
+        parts.append("## Where the parameters and multiply-accumulates are")
+        parts.append(chart)
+    graph = svg.network_graph(summary)
+    if graph:
+        parts.append("## The network, layer by layer")
+        boxes = len(svg.graph_nodes(summary))
+        opened = " open" if boxes <= GRAPH_OPEN else ""
+        parts.append(
+            f'<details class="cnn-graph-box"{opened}><summary>Graph of the {len(summary.rows):,} layers, with the '
+            f"shape of each output</summary>{graph}</details>"
+        )
     parts.append("## Worked formulas, layer by layer")
     parts.append("Select a layer in the table, or open it below, to see each figure worked out from its formula.")
     parts.append(worked_details(summary) if details is None else details)
     return "\n\n".join(parts) + "\n"
+
+
+GRAPH_OPEN = 40
+"""Graphs of at most this many boxes are shown open; longer ones fold, so the page stays readable."""
 
 
 def seen_positions(windows: list[tuple[int, int, int, int]]) -> set[int]:
@@ -406,15 +588,28 @@ def layer_types() -> str:
 
 
 def index_table(entries: list[tuple[str, Summary | ArchitectureError]]) -> str:
-    """All architectures with input, output and total parameters; ``entries`` are (page url, result)."""
-    lines = ["| Architecture | Input | Output | Layers | Parameters |", "| --- | --- | --- | --: | --: |"]
+    """All architectures with input, output and total parameters; ``entries`` are (page url, result).
+    A phone keeps the name, the output and the parameters."""
+    head = [
+        ("Architecture", "cnn-name cnn-p1"),
+        ("Input", "cnn-shape cnn-p3"),
+        ("Output", "cnn-shape cnn-p1"),
+        ("Layers", "cnn-num cnn-p3"),
+        ("Parameters", "cnn-num cnn-p1"),
+    ]
+    body = []
     for url, result in entries:
         if isinstance(result, ArchitectureError):
             name = html.escape(result.problems[0].file)
-            lines.append(f"| [{name}]({url}) | *file has errors* | | | |")
+            body.append([f'<a href="{html.escape(url)}">{name}</a>', "<em>file has errors</em>", "", "", ""])
             continue
-        lines.append(
-            f"| [{escape(result.name)}]({url}) | {shape(result.input)} | {shape(result.output)} | "
-            f"{len(result.rows)} | {count(result.total_params)} |"
+        body.append(
+            [
+                f'<a href="{html.escape(url)}">{escape(result.name)}</a>',
+                _shape_cell(result.input),
+                _shape_cell(result.output),
+                f"{len(result.rows):,}",
+                count(result.total_params),
+            ]
         )
-    return "\n".join(lines)
+    return _html_table("cnn-index", head, body)

@@ -140,6 +140,10 @@ class Row:
     facts: dict[str, Any] = field(default_factory=dict)
     """What the layer's own rule worked with (input channels, input units, its window), for the
     figures that other rules compute from it."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The layer's options, defaults filled in, in the order its type declares them."""
+    given: tuple[str, ...] = ()
+    """The options the file writes out, so that a table can show the layer's settings as given."""
     block: str | None = None  # the innermost placed block or copy that holds it (``layer2.0``)
     block_type: str | None = None  # the name of that block in the file's ``blocks:``
 

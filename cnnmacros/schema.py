@@ -128,7 +128,11 @@ def schema() -> dict[str, Any]:
         "properties": {
             "name": _name("name of the network"),
             "description": {"type": "string", "minLength": 1, "description": "Markdown shown on its page"},
-            "source": {"type": "string", "minLength": 1, "description": "paper or page it comes from"},
+            "source": {
+                "type": "string",
+                "minLength": 1,
+                "description": "paper or page it comes from; Markdown links, [text](url), show as links on its page",
+            },
             "input": {
                 "description": "input size, channels last: [L, C], [H, W, C] or [D, H, W, C]; a size may be a name",
                 "type": "array",

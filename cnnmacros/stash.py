@@ -15,7 +15,17 @@ from __future__ import annotations
 import hashlib
 import re
 
-_MATH = re.compile(r"<math\b.*?</math>", re.S)
+_MATH = re.compile(
+    r'<div class="cnn-table[^"]*"><table>.*?</table></div>'
+    r'|<div class="cnn-eq">.*?</div></div>'
+    r'|<figure class="cnn-figure\b.*?</figure>'
+    r"|<math\b.*?</math>|<svg\b.*?</svg>",
+    re.S,
+)
+"""What ``hide`` sets aside, whole: tables of layers, worked equations, figures, and any other MathML
+or SVG. Markdown would only parse them as raw HTML, and the search plugin index them as noise. None
+holds a nested element of its own kind."""
+_BLOCK = ("<div", "<figure")
 _ID = re.compile(r'\bid="([^"]+)"')
 _PLACEHOLDER = re.compile(r'<(span|div) class="cnn-m" data-m="([0-9a-f]{20})"></\1>')
 
@@ -33,8 +43,14 @@ class Stash:
         return key
 
     def hide(self, html: str) -> str:
-        """Every ``<math>`` element replaced by a placeholder that Markdown passes through untouched."""
-        return _MATH.sub(lambda m: f'<span class="cnn-m" data-m="{self._key(m.group(0))}"></span>', html)
+        """Every ``<math>`` and ``<svg>`` element, table of layers, worked equation and figure replaced
+        by a placeholder that Markdown passes through untouched: a block's by a ``div``."""
+
+        def placeholder(match: re.Match[str]) -> str:
+            tag = "div" if match.group(0).startswith(_BLOCK) else "span"
+            return f'<{tag} class="cnn-m" data-m="{self._key(match.group(0))}"></{tag}>'
+
+        return _MATH.sub(placeholder, html)
 
     def hide_block(self, html: str) -> str:
         """A whole block of finished HTML (no Markdown in it) as one empty block element, which

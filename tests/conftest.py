@@ -145,7 +145,7 @@ def copy_project(tmp: Path) -> Path:
     """A scratch copy of the site's sources (docs, architectures, mkdocs.yml) that a test may edit."""
     import shutil
 
-    for name in ("docs", "architectures"):
+    for name in ("docs", "architectures", "overrides"):
         shutil.copytree(ROOT / name, tmp / name)
     shutil.copy(ROOT / "mkdocs.yml", tmp / "mkdocs.yml")
     (tmp / "cnnmacros").symlink_to(ROOT / "cnnmacros")

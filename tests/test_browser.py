@@ -114,7 +114,8 @@ def test_tables_and_worked_rows(page: object, server: str) -> None:
 
 def test_navigation_and_dark_mode(page: object, server: str) -> None:
     page.goto(f"{server}/")  # type: ignore[attr-defined]
-    page.locator("nav.md-nav--primary").get_by_role("link", name="MNIST", exact=True).first.click()  # type: ignore[attr-defined]
+    nav = page.locator("nav.md-nav--primary")  # type: ignore[attr-defined]
+    nav.get_by_role("link", name="MNIST CNN, four questions", exact=True).first.click()
     page.wait_for_url("**/mnist/")  # type: ignore[attr-defined]
     assert page.locator("h1").first.inner_text().rstrip("¶") == "A small network for MNIST"  # type: ignore[attr-defined]
     scheme = "() => document.body.getAttribute('data-md-color-scheme')"

@@ -42,13 +42,17 @@ def test_formulas_evaluated_with_a_layers_numbers(macros: Macros) -> None:
 
 
 def test_worked_steps_and_tables(macros: Macros) -> None:
-    assert macros.worked_step("alexnet", "Conv-1", "params").count("<math") == 1
-    assert "34,944" in macros.worked_step("alexnet", "Conv-1", "params")
+    step = macros.worked_step("alexnet", "Conv-1", "params")
+    assert step.count('<div class="cnn-eq">') == 1 and "34,944" in step and "<figure" not in step
+    size = macros.worked_step("alexnet", "Conv-1", "output_size")
+    assert size.count('<figure class="cnn-figure cnn-slide">') == 1  # its sliding window, drawn
+    assert "<figure" not in macros.worked_step("alexnet", "Conv-1", "output_size", figure=False)
     with pytest.raises(KeyError, match="no step 'nothing'"):
         macros.worked_step("alexnet", "Conv-1", "nothing")
     with pytest.raises(KeyError, match="no layer named 'Conv-9'"):
         macros.shape("alexnet", "Conv-9")
-    assert macros.layer_table("mnist").startswith("| Layer | Type |")
+    assert macros.layer_table("mnist").startswith('<div class="cnn-table cnn-layers"><table><thead><tr><th')
+    assert macros.setting("mnist", "FC", "units") == "16" and macros.layer_count("mnist", "conv2d") == "3"
     assert macros.example_inputs("batchnorm-2d") == "5×8×3, 6×6×3 and 8×5×3"  # 32(H-4)(W-4) = 128
 
 

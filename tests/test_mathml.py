@@ -8,7 +8,7 @@ import xml.dom.minidom
 import sympy
 
 from cnnmacros.formulas import FORMULAS
-from cnnmacros.mathml import equation, formula_math, step_math, symbol_math
+from cnnmacros.mathml import equation, formula_math, step_display, step_math, symbol_math
 from cnnmacros.rows import Step
 
 
@@ -50,7 +50,48 @@ def test_general_conv_formula_reads_in_pytorch_order() -> None:
 
 def test_weights_follow_the_documents_order_and_group_thousands() -> None:
     step = Step("weights", "weights", "conv2d_weights", {"K_h": 11, "K_w": 11, "C_in": 3, "G": 1, "C_out": 96}, 34_848)
-    assert flat(step_math(step)) == "N w = K h K w C in C out G = 11 × 11 × 3 × 96 1 = 34,848"
+    # one group is no division: no "/1" after the numbers of an ordinary convolution
+    assert flat(step_math(step)) == "N w = K h K w C in C out G = 11 × 11 × 3 × 96 = 34,848"
+
+
+def test_two_groups_stay_a_division() -> None:
+    step = Step("weights", "weights", "conv2d_weights", {"K_h": 5, "K_w": 5, "C_in": 96, "G": 2, "C_out": 256}, 307_200)
+    assert flat(step_math(step)) == "N w = K h K w C in C out G = 5 × 5 × 96 × 256 2 = 307,200"
+
+
+def test_an_exact_division_is_not_rounded() -> None:
+    # (227 - 11 + 0)/4 = 54 exactly: the step reads "= 54 + 1", never "⌊54⌋ + 1"
+    step = Step("output_size", "output size", "conv_output_size_d1", {"I": 227, "K": 11, "S": 4, "P": 0}, 55)
+    assert flat(step_math(step)).endswith("⌊ 227 − 11 + 2 × 0 4 ⌋ + 1 = 54 + 1 = 55")
+
+
+def test_brackets_stretch_only_around_fractions() -> None:
+    dense = formula_math("dense_params")  # N_out (N_in + 1): one line high
+    assert dense.count('stretchy="false"') == 2
+    conv = formula_math("conv2d_params")  # C_out (K_h K_w C_in / G + 1): a fraction inside
+    assert "stretchy" not in conv
+
+
+def test_display_breaks_into_one_math_per_side() -> None:
+    step = Step("output_size", "output size", "conv_output_size_d1", {"I": 224, "K": 11, "S": 4, "P": 0}, 54)
+    markup = step_display(step)
+    sides = re.findall(r'<span class="cnn-side">(.*?)</span>', markup)
+    assert [flat(s) for s in sides] == [
+        "= ⌊ I − K + 2 P S ⌋ + 1",
+        "= ⌊ 224 − 11 + 2 × 0 4 ⌋ + 1",
+        "= ⌊ 213 4 ⌋ + 1",
+        "= 54",
+    ]
+    assert flat(re.search(r"<math\b.*?</math>", markup).group(0)) == "O"  # the left side on its own
+    assert markup.startswith('<div class="cnn-eq">') and '<div class="cnn-rhs">' in markup
+    # a side too long for a phone's line is split before its top-level signs, each kept binary
+    values = {"I": 16002, "K": 2, "S": 1, "P": 0, "D": 2}
+    long = step_display(Step("output_size", "output size", "conv_output_size", values, 16000))
+    pieces = [
+        flat(m) for m in re.findall(r"<math\b.*?</math>", re.findall(r'<span class="cnn-side">(.*?)</span>', long)[1])
+    ]
+    assert pieces == ["= ⌊ 16,002 + 2 × 0 − 2 × ( 2 − 1 ) − 1 1 ⌋", "+ 1"]
+    assert '<mo form="infix">+</mo>' in long
 
 
 def test_symbolic_values_are_parenthesised() -> None:

@@ -19,8 +19,11 @@ from cnnmacros.render import (
     layer_table,
     layer_types,
     plain_title,
+    setting,
+    settings,
     shape,
     slug,
+    worked_details,
 )
 
 from .conftest import ARCHITECTURES, generated
@@ -44,13 +47,20 @@ def _numbers(cell: str) -> int | None:
     return int(text.replace(",", "")) if re.fullmatch(r"[\d,]+", text) else None
 
 
+def table_rows(markup: str) -> tuple[list[str], list[list[str]]]:
+    """The headings and the body rows (total row last) of an HTML table, each cell's inner HTML."""
+    heads = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<th[^>]*>(.*?)</th>", markup, re.S)]
+    body = markup[markup.index("<tbody>") :]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+    return heads, rows
+
+
 @pytest.mark.parametrize("path", [p for p in FILES if "batchnorm" not in p.stem], ids=lambda p: p.stem)
 def test_table_columns_add_up_to_the_total_row(path) -> None:
-    lines = [line for line in layer_table(summarize(path)).splitlines() if line.startswith("| ")]
-    heads = [c.strip() for c in lines[0].strip("|").split(" | ")]
-    cells = [[c.strip() for c in line.strip("|").split(" | ")] for line in lines[2:]]
+    heads, cells = table_rows(layer_table(summarize(path)))
     body, total = cells[:-1], cells[-1]
-    assert total[0] == "**Total**"
+    assert re.sub(r"<[^>]+>", "", total[0]) == "Total"
+    assert len(heads) == len(total) and all(len(row) == len(heads) for row in body)
     for column in range(3, len(total)):
         if heads[column] == "Receptive field":
             assert total[column] == ""  # a field does not add up
@@ -62,10 +72,45 @@ def test_table_columns_add_up_to_the_total_row(path) -> None:
 
 def test_symbolic_table_totals_add_up() -> None:
     summary = summarize(ARCHITECTURES / "batchnorm-2d.yaml")
-    lines = layer_table(summary).splitlines()
-    column = [c.strip() for c in lines[0].strip("|").split(" | ")].index("Parameters")
-    params = [_numbers(line.strip("|").split(" | ")[column]) for line in lines[2:-1]]
-    assert sum(params) == 13_440 and "**13,440**" in lines[-1]  # the total of 002_4edadeb67e7566ee.txt
+    heads, cells = table_rows(layer_table(summary))
+    column = heads.index("Parameters")
+    params = [_numbers(row[column]) for row in cells[:-1]]
+    assert sum(params) == 13_440 and "<strong>13,440</strong>" in cells[-1][column]  # 002_4edadeb67e7566ee.txt
+
+
+def test_every_cell_names_its_column_and_a_phone_keeps_layer_shape_and_parameters() -> None:
+    table = layer_table(summarize(ARCHITECTURES / "alexnet.yaml"))
+    kept = re.findall(r'<th class="([^"]*cnn-p1[^"]*)">(.*?)</th>', table)
+    assert [text for _, text in kept] == ["Layer", "Tensor size", "Parameters"]
+    for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
+        assert len(re.findall(r'<t[hd] class="[^"]*cnn-p[123]', row)) == len(re.findall(r"<t[hd]", row))
+
+
+def test_settings_show_what_a_reader_needs_to_check_a_size() -> None:
+    summary = summarize(ARCHITECTURES / "alexnet.yaml")
+    # alexnet.yaml: {filters: 96, kernel: 11, stride: 4, padding: 0}; {pool: 3, stride: 2}; {units: 4096}
+    assert settings(summary.row("Conv-1")) == "filters 96, kernel 11×11, stride 4, padding 0"
+    assert settings(summary.row("MaxPool-1")) == "pool 3×3, stride 2, padding 0"  # padding by default
+    assert settings(summary.row("FC-1")) == "units 4,096"
+    mnist = summarize(ARCHITECTURES / "mnist.yaml")
+    # mnist.yaml: {pool: 2}: the stride is the window's, written out
+    assert settings(mnist.row("MaxPool-1")) == "pool 2×2, stride 2, padding 0"
+    assert settings(mnist.row("Conv-1")) == "filters 4, kernel 5×5, stride 1, padding 0"
+    resnet = summarize(ARCHITECTURES / "resnet18.yaml")
+    assert settings(resnet.row("conv1")) == "filters 64, kernel 7×7, stride 2, padding 3, no bias"
+    assert settings(resnet.row("relu")) == ""
+    assert setting(summary.row("Conv-1"), "kernel") == "11×11" and setting(summary.row("FC-1"), "units") == "4,096"
+    with pytest.raises(KeyError, match="no setting 'rate'"):
+        setting(summary.row("Conv-1"), "rate")
+
+
+def test_layers_without_working_get_no_box_and_no_link() -> None:
+    summary = summarize(ARCHITECTURES / "resnet18.yaml")
+    details = worked_details(summary)
+    assert 'id="layer-2-relu"' not in details and 'id="layer-0-conv1"' in details
+    table = layer_table(summary)
+    assert 'href="#layer-0-conv1"' in table and 'href="#layer-2-relu"' not in table
+    assert "No parameters" not in details
 
 
 def test_escape_leaves_no_markup() -> None:
@@ -95,7 +140,10 @@ def test_counts_and_shapes() -> None:
     assert shape((227, 227, 3)) == "227×227×3"
     h = sympy.Symbol("H", integer=True, positive=True)
     out = shape((h - 4, h, 16))
-    assert out.startswith("<math") and "<mi>H</mi>" in out and "&#x2212;" in out
+    # one <math> per size, so that a line may break after a ×
+    assert out.count("<math") == 3 and out.count("×</span><wbr>") == 2
+    assert "<mi>H</mi>" in out and "&#x2212;" in out
+    assert shape((4096,)) == "4,096"  # as the counts beside it are written
 
 
 def test_slug_and_title() -> None:

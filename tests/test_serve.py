@@ -9,8 +9,10 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
+import yaml
 
 from .conftest import ROOT, copy_project
 
@@ -18,6 +20,13 @@ pytestmark = pytest.mark.slow
 
 GOOD = "4,058"  # the MNIST network's total, from 003_3158b1b40f59c9ac.txt
 BROKEN_MESSAGE = "architectures/mnist.yaml:9: layers[0] (Conv-1) kernel: expected a positive integer, got 0"
+
+
+def served_path(config: Path = ROOT / "mkdocs.yml") -> str:
+    """Where ``mkdocs serve`` puts the site: under the path of its ``site_url`` (``/cnnmacros/``),
+    as GitHub Pages serves a project site."""
+    site_url = yaml.safe_load(config.read_text(encoding="utf-8")).get("site_url") or "/"
+    return urlparse(site_url).path or "/"
 
 
 def free_port() -> int:
@@ -60,7 +69,8 @@ def test_serve_survives_a_bad_edit(tmp_path: Path) -> None:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}/architectures/mnist/"
+    base = f"http://127.0.0.1:{port}{served_path()}"
+    url = f"{base}architectures/mnist/"
     try:
         wait_for(url, GOOD)
         good = mnist.read_text(encoding="utf-8")
@@ -70,7 +80,7 @@ def test_serve_survives_a_bad_edit(tmp_path: Path) -> None:
         assert server.poll() is None, "mkdocs serve stopped on a bad file"
         assert GOOD not in fetch(url)
         # The hand-written MNIST page shows the error too, instead of stale figures.
-        assert "This architecture file has errors" in fetch(f"http://127.0.0.1:{port}/mnist/")
+        assert "This architecture file has errors" in fetch(f"{base}mnist/")
         mnist.write_text(good, encoding="utf-8")
         wait_for(url, GOOD)
         assert BROKEN_MESSAGE not in fetch(url)
