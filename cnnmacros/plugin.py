@@ -151,7 +151,8 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
             folders.setdefault(folder, {}).setdefault(family, []).append(uri)
         for folder, families in sorted(folders.items()):
             entries: list[Any] = list(families.pop("", []))
-            entries += [{family: uris} for family, uris in sorted(families.items(), key=lambda f: f[0].lower())]
+            for family, uris in sorted(families.items(), key=lambda f: f[0].lower()):
+                entries += uris if len(uris) == 1 else [{family: uris}]  # a family of one is its page
             top.append({folder: entries})
         return top
 

@@ -107,8 +107,9 @@ def build(name: str) -> Any:
 
 def title(name: str) -> str:
     """A readable name from the weights' enum: ``ResNet50_Weights`` gives ``ResNet50``, and
-    ``Wide_ResNet50_2_Weights`` gives ``Wide ResNet50 2``."""
-    return type(weights(name)).__name__.removesuffix("_Weights").replace("_", " ")
+    ``Wide_ResNet50_2_Weights`` gives ``Wide ResNet50 2``, each with "(torchvision)" after it, so
+    that no title on the site is another page's (this site's own AlexNet and ResNet-50)."""
+    return type(weights(name)).__name__.removesuffix("_Weights").replace("_", " ") + " (torchvision)"
 
 
 def text(name: str) -> str:

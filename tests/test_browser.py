@@ -159,14 +159,18 @@ def test_the_comparison_page_sorts_filters_and_fits(page: object, server: str, w
     assert shown_params() == sorted(ascending, reverse=True)
     page.locator(".cnn-compare-filter").select_option("ResNet")  # type: ignore[attr-defined]
     visible = page.locator(".cnn-compare tbody tr:not([hidden]) td:first-child").all_inner_texts()  # type: ignore[attr-defined]
-    assert sorted(visible) == ["ResNet101", "ResNet152", "ResNet18", "ResNet34", "ResNet50"]
+    assert sorted(visible) == [f"ResNet{n} (torchvision)" for n in ("101", "152", "18", "34", "50")]
     charts = page.locator("figure.cnn-scatter")  # type: ignore[attr-defined]
     assert charts.count() == 2
     assert charts.first.locator("a circle").count() == 68  # every zoo model has an accuracy
-    link = charts.first.locator("a", has=page.locator("title", has_text="ResNet50 (ResNet)")).get_attribute("href")  # type: ignore[attr-defined]
+    link = charts.first.locator(
+        "a", has=page.locator("title", has_text="ResNet50 (torchvision) (ResNet)")
+    ).get_attribute("href")  # type: ignore[attr-defined]
     assert link == "../architectures/torchvision/resnet50/"
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")  # type: ignore[attr-defined]
     assert overflow <= 0
     assert not page.blocked  # type: ignore[attr-defined]
-    charts.first.locator("a", has=page.locator("title", has_text="ResNet50 (ResNet)")).dispatch_event("click")  # type: ignore[attr-defined]
+    charts.first.locator("a", has=page.locator("title", has_text="ResNet50 (torchvision) (ResNet)")).dispatch_event(
+        "click"
+    )  # type: ignore[attr-defined]
     page.wait_for_url("**/architectures/torchvision/resnet50/")  # type: ignore[attr-defined]
