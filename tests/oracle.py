@@ -326,7 +326,7 @@ def run(architecture: Architecture) -> list[TorchRow]:
                     x = outputs[layer.name] = apply(layer, module, xs)
                 if x.numel() == 0:  # a transposed convolution gives an empty tensor where a convolution raises
                     raise RuntimeError(f"an empty output {tuple(x.shape)}")
-            except (RuntimeError, ValueError) as exc:
+            except (RuntimeError, ValueError, IndexError) as exc:  # narrow refuses a start past the end with IndexError
                 raise TorchLayerError(layer.index, layer.name, exc) from exc
             module = module or nn.Identity()
             statistics = sum(
