@@ -17,17 +17,27 @@ from typing import Any
 
 from cnnmacros.blocks import Block, Placed, Placement, expand, once
 from cnnmacros.errors import ArchitectureError, Problem, layer_path, printable, short, unprintable
-from cnnmacros.layers import REGISTRY
+from cnnmacros.layers import ALIASES, REGISTRY
 from cnnmacros.options import OptionError
 from cnnmacros.rows import Shape
 from cnnmacros.yamlnodes import YMap, YNode, YScalar, YSeq, describe, excerpt, load
 
-TOP_KEYS = ("name", "description", "source", "input", "blocks", "layers")
+TOP_KEYS = ("name", "description", "source", "family", "input", "metrics", "blocks", "layers")
+METRIC_KEYS = {
+    "acc@1": "top-1 accuracy in percent, as published for the weights",
+    "acc@5": "top-5 accuracy in percent, as published for the weights",
+    "dataset": "the dataset the accuracy is measured on, such as ImageNet-1K",
+    "weights": "the weights the accuracy belongs to, such as ResNet50_Weights.IMAGENET1K_V1",
+    "origin": "where the figures come from (required): the document or the metadata they are read from",
+}
+"""``metrics:``: published facts about trained weights, each with where it comes from."""
 INPUT = "input"  # in a layer's `from`, the network's input
 MAX_NAME = 200
 """The longest name (of the architecture, of a layer, of a size), in characters."""
 MAX_LAYERS = 10_000
 """The most layers a file may have."""
+KNOWN = {*REGISTRY, *ALIASES}
+"""The type names a file may write: the registered ones and their aliases."""
 SUGGEST_FROM = 50
 """How many of the nearest earlier layer names a misspelt `from` is compared with."""
 SUGGEST_BUDGET = 20_000
@@ -97,6 +107,10 @@ class Architecture:
     layers: list[LayerSpec]
     blocks: dict[str, Block] = field(default_factory=dict)
     placements: list[Placement] = field(default_factory=list)
+    family: str = ""
+    """The kind of network it is (``ResNet``): the site's nav and comparison page group by it."""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    """``acc@1``, ``acc@5`` (numbers), ``dataset``, ``weights`` and ``origin`` (text), as the file gives them."""
 
 
 def suggestion(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -151,7 +165,9 @@ class _Validator:
         name = self.text(root, "name", MAX_NAME)
         description = self.text(root, "description", None, allowed="\n\t") or ""
         source = self.text(root, "source", None) or ""
+        family = self.text(root, "family", MAX_NAME) or ""
         shape = self.input(root.items["input"]) if "input" in root.items else None
+        metrics = self.metrics(root.items["metrics"]) if "metrics" in root.items else {}
         expansion = None
         if "layers" in root.items and _has_blocks(root):
             expansion, problems = expand(self.file, root, MAX_LAYERS)
@@ -166,8 +182,48 @@ class _Validator:
             return None
         blocks, placements = (expansion.blocks, expansion.placements) if expansion else ({}, [])
         return Architecture(
-            self.file, name, description, source, shape, root.items["input"].line, layers, blocks, placements
+            self.file,
+            name,
+            description,
+            source,
+            shape,
+            root.items["input"].line,
+            layers,
+            blocks,
+            placements,
+            family,
+            metrics,
         )
+
+    def metrics(self, node: YNode) -> dict[str, Any]:
+        """``metrics:``: accuracies in percent and the text that says whose and where from; ``origin`` required."""
+        if not isinstance(node, YMap) or not node.items:
+            self.problem(node.line, "metrics", f"expected a mapping of {', '.join(METRIC_KEYS)}, got {describe(node)}")
+            return {}
+        out: dict[str, Any] = {}
+        for key, value in node.items.items():
+            path, line = f"metrics.{short(key)}", node.key_lines[key]
+            if key not in METRIC_KEYS:
+                self.problem(
+                    line,
+                    path,
+                    f"unknown key{self.suggestion(key, tuple(METRIC_KEYS))}; expected one of {', '.join(METRIC_KEYS)}",
+                )
+            elif key.startswith("acc@"):
+                number = value.value if isinstance(value, YScalar) else None
+                if isinstance(number, bool) or not isinstance(number, int | float) or not 0 <= number <= 100:
+                    self.problem(value.line, path, f"expected a percentage from 0 to 100, got {describe(value)}")
+                else:
+                    out[key] = number
+            elif not (isinstance(value, YScalar) and isinstance(value.value, str) and value.value.strip()):
+                self.problem(value.line, path, f"expected a non-empty string, got {describe(value)}")
+            elif name_fault(value.value, None):
+                self.problem(value.line, path, f"expected {name_fault(value.value, None)}")
+            else:
+                out[key] = value.value
+        if "origin" not in node.items:
+            self.problem(node.line, "metrics.origin", "required key is missing: say where the figures come from")
+        return out
 
     def text(self, root: YMap, key: str, limit: int | None, allowed: str = "") -> str | None:
         """A non-empty string; one line of printable text unless ``allowed`` lets more through
@@ -329,8 +385,8 @@ class _Validator:
         type_name = ""
         if type_node is None:
             self.problem(node.line, layer_path(index, name, "type"), "required key is missing")
-        elif isinstance(type_node, YScalar) and isinstance(type_node.value, str) and type_node.value in REGISTRY:
-            type_name = type_node.value
+        elif isinstance(type_node, YScalar) and isinstance(type_node.value, str) and type_node.value in KNOWN:
+            type_name = ALIASES.get(type_node.value, type_node.value)
             kind = REGISTRY[type_name]
         else:
             found = type_node.value if isinstance(type_node, YScalar) and isinstance(type_node.value, str) else ""

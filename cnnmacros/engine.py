@@ -75,6 +75,8 @@ def compute(
         training=training,
         blocks=block_views,
         stages=stage_views,
+        family=architecture.family,
+        metrics=dict(architecture.metrics),
     )
 
 

@@ -53,6 +53,8 @@ LEGEND: dict[str, str] = {
     "C": "number of channels",
     "C_1": "channels of the first input",
     "C_2": "channels of the second input",
+    "C_s": "the first channel a slice keeps (counting from 0)",
+    "C_e": "the channel a slice stops before (the last it keeps, plus 1)",
     "N_in": "number of input units of a fully connected layer",
     "N_out": "number of units (neurons) of a fully connected layer",
     "U": "number of units after flattening",
@@ -98,7 +100,7 @@ LEGEND: dict[str, str] = {
 }
 
 _SIGNED = {"X", "X_in", "X_1", "X_2"}  # offsets lie before the input when it is padded
-_ZERO_OR_MORE = {"P", "P_t", "P_b", "P_a", "P_o", "V_b", "V_a", "A_p", "N_r", "N_c", "N_o"}
+_ZERO_OR_MORE = {"C_s", "P", "P_t", "P_b", "P_a", "P_o", "V_b", "V_a", "A_p", "N_r", "N_c", "N_o"}
 _ZERO_OR_MORE |= {"Z_t", "Z_s", "Z_u", "Z_g", "Z_o", "Z_0", "Z_M"}
 
 
@@ -117,6 +119,7 @@ A, A_in = _symbol("A"), _symbol("A_in")
 P_a, P_o, V_b, V_a, S_u, Q = (_symbol(n) for n in ("P_a", "P_o", "V_b", "V_a", "S_u", "Q"))
 P_t = _symbol("P_t")
 I_d, I_h, I_w = (_symbol(n) for n in ("I_d", "I_h", "I_w"))
+C_s, C_e = _symbol("C_s"), _symbol("C_e")
 R_in, J_in, X_in, R_1, X_1, R_2, X_2 = (_symbol(n) for n in ("R_in", "J_in", "X_in", "R_1", "X_1", "R_2", "X_2"))
 B, E, I_p, N_r, N_c, N_o, N_s = (_symbol(n) for n in ("B", "E", "I_p", "N_r", "N_c", "N_o", "N_s"))
 Z_x, Z_s, Z_p, Z_u, Z_g, Z_o = (_symbol(n) for n in ("Z_x", "Z_s", "Z_p", "Z_u", "Z_g", "Z_o"))
@@ -288,6 +291,22 @@ def _build() -> dict[str, Formula]:
             C,
             (C,),
             "One learned slope for the negative inputs of each channel; a shared PReLU learns one.",
+        ),
+        Formula(
+            "scale_weights",
+            "Weights of a per-channel scale",
+            "N_w",
+            C,
+            (C,),
+            "One learned multiplier per channel, the same at every position (ConvNeXt's layer scale).",
+        ),
+        Formula(
+            "slice_channels",
+            "Channels of a slice of the channels",
+            "C_out",
+            C_e - C_s,
+            (C_s, C_e),
+            "The channels from the first kept up to, not including, the stop (ShuffleNetV2's split).",
         ),
         Formula(
             "conv_output_size_textbook",

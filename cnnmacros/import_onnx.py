@@ -1561,7 +1561,7 @@ def _channel_shuffle(n: _Node, x: Act, out: tuple[int, ...]) -> bool:
     if back.op_type != "Reshape" or importer.shapes.get(back.output[0]) != tuple(x.shape):
         return False
     n.emit(
-        "channel_shuffle",
+        "shuffle",
         {"groups": groups},
         [x],
         f", Transpose {transpose.name or transpose.output[0]} and Reshape {back.name or back.output[0]}",

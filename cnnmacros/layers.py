@@ -666,11 +666,11 @@ def lrn_divisor(x: lay.Layout, size: int) -> lay.Layout:
     return lay.elementwise([shifted])
 
 
-class ChannelShuffle(LayerKind):
+class Shuffle(LayerKind):
     """ShuffleNet's channel shuffle: the channels split into groups, then interleaved."""
 
-    type_name = "channel_shuffle"
-    family = "channel_shuffle"
+    type_name = "shuffle"
+    family = "shuffle"
     summary = "channel shuffle: the channels in groups, interleaved (ShuffleNet); no parameters"
     options = {"groups": Option(REQUIRED, integer(1), "number of groups; must divide the channels")}
 
@@ -690,6 +690,70 @@ class ChannelShuffle(LayerKind):
 
     def forward(self, f: Forward) -> None:
         f.output(suggested(f.layouts[0], f.out_sizes))  # the CPU kernel writes the suggested format
+
+
+ALIASES = {"channel_shuffle": "shuffle"}
+"""Other names a file may give a layer type: ``channel_shuffle``, which import-onnx wrote first."""
+
+
+class Scale(LayerKind):
+    """A learned multiplier per channel, the same at every position: ConvNeXt's layer scale."""
+
+    type_name = "scale"
+    family = "scale"
+    summary = "a learned multiplier per channel (ConvNeXt's layer scale); C weights"
+    formulas = ("scale_weights",)
+    options: dict[str, Option] = {}
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        step = work("weights", "weights (one multiplier per channel)", "scale_weights", C=shape[-1])
+        return self.row(layer, shape, shape, steps=[step], weights=step.result)
+
+    keeps = Keeps(
+        "its input",
+        "the gradient of the multipliers is the output's gradient times the input, summed over the "
+        "positions; the input's own gradient needs only the multipliers, which are parameters",
+        ("saved_tensor_bytes",),
+    )
+
+    def forward(self, f: Forward) -> None:
+        """``weight * x``, the weight of shape (C, 1, ...) first, as torchvision's ConvNeXt writes it."""
+        x = f.layouts[0]
+        weight = lay.contiguous((x.sizes[1], *(1,) * (len(x.sizes) - 2)))  # broadcast: one more axis
+        f.keep_input(0)
+        f.output(lay.elementwise([lay.Layout((1, *weight.sizes), (0, *weight.strides)), x], f.out_sizes))
+
+
+class Slice(LayerKind):
+    """Channels [start, stop) of the input, every position kept: ShuffleNetV2's split in two."""
+
+    type_name = "slice"
+    family = "slice"
+    summary = "channels [start, stop) of the input (ShuffleNetV2's split); no parameters"
+    formulas = ("slice_channels",)
+    options = {
+        "start": Option(0, integer(0), "the first channel kept, counting from 0"),
+        "stop": Option(REQUIRED, integer(1), "the channel to stop before: channels start to stop - 1 are kept"),
+    }
+
+    def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
+        c, start, stop = shape[-1], layer.options["start"], layer.options["stop"]
+        if stop <= start:
+            report("stop", f"expected a stop after start ({start}), got {stop}")
+            return None
+        if is_number(c) and stop > c:
+            report("stop", f"expected at most the {c} channels of the input, got {stop}")
+            return None
+        step = work("channels", "channels kept", "slice_channels", C_s=start, C_e=stop)
+        return self.row(layer, shape, (*shape[:-1], step.result), steps=[step])
+
+    keeps = Keeps(
+        "nothing; its output is a view of its input, which keeps the whole storage",
+        "the backward pass places the output's gradient among zeros, by the sizes alone",
+    )
+
+    def forward(self, f: Forward) -> None:
+        f.output(lay.resized(f.layouts[0], f.out_sizes), view_of=0)
 
 
 class Merge(LayerKind):
@@ -1313,7 +1377,9 @@ register(Dense())
 register(Add())
 register(Concat())
 register(Flatten())
-register(ChannelShuffle())
+register(Shuffle())
+register(Scale())
+register(Slice())
 register(
     ShapeKeeping(
         "dropout",

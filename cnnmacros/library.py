@@ -19,20 +19,35 @@ from cnnmacros.errors import ArchitectureError, Problem
 from cnnmacros.rows import Summary, Training
 
 STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+"""One part of a stem: a file name without its suffix, or a subfolder's name."""
+
+
+def is_stem(stem: str) -> bool:
+    """``alexnet``, or ``torchvision/resnet50`` for a file in a subfolder: every part a plain name."""
+    return all(STEM.match(part) for part in stem.split("/"))
+
+
+def stem_of(name: str) -> str:
+    """The stem of a file's path relative to the directory: ``torchvision/resnet50.yaml`` gives
+    ``torchvision/resnet50``."""
+    return name.rsplit(".", 1)[0]
+
+
 Result = Summary | ArchitectureError
 Stamp = tuple[int, int]
 """A file's size and modification time: a file with the same stamp is not read again."""
 
 
 def _stamps(directory: Path) -> dict[str, Stamp]:
-    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]) if directory.is_dir() else []
+    """Each file's path relative to ``directory`` (subfolders too, ``torchvision/resnet50.yaml``) and stamp."""
+    files = sorted([*directory.rglob("*.yaml"), *directory.rglob("*.yml")]) if directory.is_dir() else []
     out = {}
     for path in files:
         try:
             stat = path.stat()
         except OSError:  # e.g. a dangling symbolic link: reading it reports the problem
             stat = path.lstat()
-        out[path.name] = (stat.st_size, stat.st_mtime_ns)
+        out[path.relative_to(directory).as_posix()] = (stat.st_size, stat.st_mtime_ns)
     return out
 
 
@@ -68,14 +83,14 @@ class Library:
         stamps = _stamps(self.directory)
         self._stamps = stamps
         before = {name: stamp for name, (stamp, _result) in self._files.items()}
-        changed = {Path(name).stem for name in {*stamps, *before} if stamps.get(name) != before.get(name)}
+        changed = {stem_of(name) for name in {*stamps, *before} if stamps.get(name) != before.get(name)}
         files = {name: self._files[name] for name in stamps if stamps[name] == before.get(name)}
         results: dict[str, Result] = {}
         for name, stamp in stamps.items():
             path = self.directory / name
-            stem = path.stem
+            stem = stem_of(name)
             display = self._display(path)
-            if not STEM.match(stem):
+            if not is_stem(stem):
                 results[stem] = ArchitectureError(
                     [Problem(display, 1, "", "expected a file name of letters, digits, '-' and '_', got " + repr(name))]
                 )

@@ -353,6 +353,15 @@ class Macros:
         """The table of layer types and their keys, from the registry."""
         return render.layer_types()
 
+    def comparison(self, prefix: str = "", site_prefix: str = "") -> str:
+        """Every architecture in one table (sortable, filtered by family) and two charts: acc@1 and
+        parameters against MACs; the table links to ``prefix`` plus ``STEM.md``, as for
+        ``architecture_index``, and the charts' points to ``site_prefix`` plus ``STEM/`` (built
+        addresses: MkDocs rewrites no link inside an SVG)."""
+        from cnnmacros.compare import page
+
+        return page(self.library.results(), prefix, site_prefix)
+
     def architecture_index(self, prefix: str = "") -> str:
         """A table of every architecture (input, output, layers, parameters), each a link to
         ``prefix`` plus ``STEM.md``: the default suits a page in the plugin's directory."""
@@ -392,6 +401,7 @@ MACROS = (
     "conventions_table",
     "layer_types",
     "architecture_index",
+    "comparison",
     "memory_rules",
     "memory_table",
     "memory_totals",

@@ -29,7 +29,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from cnnmacros.library import STEM, Library
+from cnnmacros.library import Library, is_stem
 from cnnmacros.macros import Macros
 from cnnmacros.render import plain_title
 from cnnmacros.rows import Summary
@@ -46,6 +46,18 @@ ASSET_URI = "assets/cnnmacros"
 def asset_files() -> list[Path]:
     """Every file the package ships for the site, in a stable order."""
     return sorted(p for p in ASSETS.rglob("*") if p.is_file()) if ASSETS.is_dir() else []
+
+
+def _uris(nav: list[Any]) -> set[str]:
+    """Every page path in a part of the nav, sections included."""
+    out: set[str] = set()
+    for item in nav:
+        if isinstance(item, str):
+            out.add(item)
+        elif isinstance(item, dict):
+            for value in item.values():
+                out |= _uris(value) if isinstance(value, list) else {value} if isinstance(value, str) else set()
+    return out
 
 
 class _MemoryBytecodeCache(jinja2.BytecodeCache):
@@ -116,14 +128,39 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
         for item in config.nav or []:
             if isinstance(item, dict) and isinstance(item.get(self.config.section), list):
                 pages = item[self.config.section]
-                pages += [uri for _, uri in self._pages() if uri not in pages]
+                pages += self._nav(_uris(pages))
         return config
+
+    def _nav(self, listed: set[str]) -> list[Any]:
+        """The generated pages for the nav: a file's page in the section itself, the files of a
+        subfolder in a section named after it, grouped by their ``family`` (so that 68 pages of
+        torchvision's zoo do not bury the rest)."""
+        assert self.library is not None
+        results = self.library.results()
+        top: list[Any] = []
+        folders: dict[str, dict[str, list[str]]] = {}
+        for stem, uri in self._pages():
+            if uri in listed:
+                continue
+            if "/" not in stem:
+                top.append(uri)
+                continue
+            folder = stem.rsplit("/", 1)[0]
+            result = results[stem]
+            family = result.family if isinstance(result, Summary) else ""
+            folders.setdefault(folder, {}).setdefault(family, []).append(uri)
+        for folder, families in sorted(folders.items()):
+            entries: list[Any] = list(families.pop("", []))
+            for family, uris in sorted(families.items(), key=lambda f: f[0].lower()):
+                entries += uris if len(uris) == 1 else [{family: uris}]  # a family of one is its page
+            top.append({folder: entries})
+        return top
 
     def _pages(self) -> list[tuple[str, str]]:
         """(stem, page path) of every architecture file whose name can be a page."""
         assert self.library is not None and self.macros is not None
         results = self.library.results()
-        return [(stem, f"{self.macros.directory}/{stem}.md") for stem in sorted(results) if STEM.match(stem)]
+        return [(stem, f"{self.macros.directory}/{stem}.md") for stem in sorted(results) if is_stem(stem)]
 
     def on_pre_build(self, config: MkDocsConfig) -> None:
         assert self.library is not None

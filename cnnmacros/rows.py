@@ -193,6 +193,8 @@ class Summary:
     training: Training = field(default_factory=Training)
     blocks: list[Any] = field(default_factory=list)  # cnnmacros.blocks.BlockView, for the page
     stages: list[Any] = field(default_factory=list)  # cnnmacros.blocks.StageView: top-level placements
+    family: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)  # published accuracy and its origin (``metrics:``)
 
     @property
     def output(self) -> Shape:

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cnnmacros.architecture import MAX_LAYERS, MAX_NAME, TOP_KEYS
-from cnnmacros.layers import REGISTRY
+from cnnmacros.architecture import MAX_LAYERS, MAX_NAME, METRIC_KEYS, TOP_KEYS
+from cnnmacros.layers import ALIASES, REGISTRY
 
 SHIPPED = Path(__file__).with_name("architecture.schema.json")
 SYMBOL_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$"
@@ -42,7 +42,7 @@ REFERENCE = {
 def _layer_schema(type_name: str, in_block: bool = False) -> dict[str, Any]:
     """A layer of this type; inside a block, any option may also be a ``$NAME`` and ``when`` and
     ``unless`` name boolean parameters."""
-    kind = REGISTRY[type_name]
+    kind = REGISTRY[ALIASES.get(type_name, type_name)]
     properties: dict[str, Any] = {
         "name": _name("unique name of the layer in this file"),
         "type": {"const": type_name, "description": kind.summary},
@@ -81,8 +81,11 @@ def _layers(in_block: bool) -> dict[str, Any]:
     layer = {
         "type": "object",
         "required": ["name", "type"],
-        "properties": {"type": {"enum": list(REGISTRY)} if not in_block else {}},
-        "allOf": [{"if": {"properties": {"type": {"const": t}}}, "then": _layer_schema(t, in_block)} for t in REGISTRY],
+        "properties": {"type": {"enum": [*REGISTRY, *ALIASES]} if not in_block else {}},
+        "allOf": [
+            {"if": {"properties": {"type": {"const": t}}}, "then": _layer_schema(t, in_block)}
+            for t in (*REGISTRY, *ALIASES)
+        ],
     }
     placement = {
         "type": "object",
@@ -114,7 +117,7 @@ def _layers(in_block: bool) -> dict[str, Any]:
 
 def schema() -> dict[str, Any]:
     """The schema as a dictionary (draft 2020-12)."""
-    assert set(TOP_KEYS) == {"name", "description", "source", "input", "blocks", "layers"}
+    assert set(TOP_KEYS) == {"name", "description", "source", "family", "input", "metrics", "blocks", "layers"}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "cnnmacros architecture file",
@@ -140,6 +143,21 @@ def schema() -> dict[str, Any]:
                         {"type": "integer", "minimum": 1},
                         {"type": "string", "pattern": SYMBOL_PATTERN, "maxLength": MAX_NAME},
                     ]
+                },
+            },
+            "family": _name("the kind of network (ResNet, VGG...): the site groups its nav and comparison by it"),
+            "metrics": {
+                "type": "object",
+                "description": "published facts about trained weights (accuracy), with where they come from",
+                "required": ["origin"],
+                "additionalProperties": False,
+                "properties": {
+                    key: (
+                        {"type": "number", "minimum": 0, "maximum": 100, "description": words}
+                        if key.startswith("acc@")
+                        else {"type": "string", "minLength": 1, "description": words}
+                    )
+                    for key, words in METRIC_KEYS.items()
                 },
             },
             "blocks": {

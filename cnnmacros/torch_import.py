@@ -61,6 +61,10 @@ class Layer:
     origin: str
     node: str = field(repr=False, default="")
     """The fx node it was made from."""
+    torch_channels_last: bool = field(repr=False, default=False)
+    """PyTorch's tensor here already has its channels last (between a permute and its inverse)."""
+    parameters: tuple[str, ...] = field(repr=False, default=())
+    """Parameters the layer reads directly, by path (``features.1.0.layer_scale``), not through a module."""
 
 
 # Writing -----------------------------------------------------------------------------------------
@@ -88,18 +92,45 @@ def _yaml(value: Any) -> str:
     )
 
 
-def file_text(name: str, source: str, input_shape: tuple[int, ...], layers: list[Layer], note: str) -> str:
+def header_lines(
+    name: str, source: str, input_shape: tuple[int, ...], note: str, header: dict[str, Any] | None
+) -> list[str]:
+    """The note as comments, then name, source, the ``header`` keys (a mapping one level deep) and input."""
+    lines = [f"# {line}" for line in note.splitlines()]
+    lines += [f"name: {_yaml(name)}", f"source: {json.dumps(source)}"]
+    for key, value in (header or {}).items():
+        if isinstance(value, dict):
+            lines.append(f"{key}:")
+            lines += [f"  {k}: {v if isinstance(v, int | float) else json.dumps(v)}" for k, v in value.items()]
+        else:
+            lines.append(f"{key}: {_yaml(value)}")
+    lines.append(f"input: {_yaml(list(input_shape))}")
+    return lines
+
+
+def layer_line(layer: Layer, previous: str, indent: str = "  ") -> str:
+    """One layer, ``from`` only where it does not read ``previous``, with its origin in a comment."""
+    parts = [f"name: {_yaml(layer.name)}", f"type: {layer.type}"]
+    parts += [f"{key}: {_yaml(value)}" for key, value in layer.options.items()]
+    if len(layer.sources) > 1 or layer.sources[0] != previous:
+        parts.append(f"from: {_yaml(layer.sources if len(layer.sources) > 1 else layer.sources[0])}")
+    return indent + "- {" + ", ".join(parts) + "}  # " + printable(layer.origin)
+
+
+def file_text(
+    name: str,
+    source: str,
+    input_shape: tuple[int, ...],
+    layers: list[Layer],
+    note: str,
+    header: dict[str, Any] | None = None,
+) -> str:
     """The architecture file: a flat list of layers, ``from`` only where a layer does not read the
     layer before it, and each layer's origin in a comment."""
-    lines = [f"# {line}" for line in note.splitlines()]
-    lines += [f"name: {_yaml(name)}", f"source: {json.dumps(source)}", f"input: {_yaml(list(input_shape))}", "layers:"]
+    lines = [*header_lines(name, source, input_shape, note, header), "layers:"]
     previous = INPUT
     for layer in layers:
-        parts = [f"name: {_yaml(layer.name)}", f"type: {layer.type}"]
-        parts += [f"{key}: {_yaml(value)}" for key, value in layer.options.items()]
-        if len(layer.sources) > 1 or layer.sources[0] != previous:
-            parts.append(f"from: {_yaml(layer.sources if len(layer.sources) > 1 else layer.sources[0])}")
-        lines.append("  - {" + ", ".join(parts) + "}  # " + printable(layer.origin))
+        lines.append(layer_line(layer, previous))
         previous = layer.name
     return "\n".join(lines) + "\n"
 
@@ -340,13 +371,54 @@ ACTIVATIONS = {
 """torch.nn activation classes by name, and their layer types (the functions have the same names, lower case)."""
 
 
+def _layernorm_2d(call: Call, m: nn.Module) -> tuple[str, dict[str, Any]]:
+    """torchvision's ConvNeXt ``LayerNorm2d``: a layer norm over the channels of (batch, C, H, W)."""
+    if tuple(m.normalized_shape) != (call.inputs[0][1],):
+        raise UnsupportedError(
+            f"normalized_shape {list(m.normalized_shape)} of a tensor of shape {list(call.inputs[0])}"
+        )
+    return "layernorm", {"affine": m.elementwise_affine}
+
+
+KNOWN_MODULES = {"torchvision.models.convnext.LayerNorm2d": _layernorm_2d}
+"""Modules of other libraries, by class path, whose forward is known: each is one layer (a leaf of the trace)."""
+
+
+def _class_path(m: nn.Module) -> str:
+    return f"{type(m).__module__}.{type(m).__qualname__}"
+
+
+def channels_last_layer(call: Call, m: nn.Module) -> tuple[str, dict[str, Any]] | str:
+    """A module called on a tensor whose channels are last (``x.permute(0, 2, 3, 1)``, as ConvNeXt's
+    blocks do): what acts on the last axis is what the file's channels-last layers do."""
+    from torch import nn
+
+    channels = call.inputs[0][-1]
+    if isinstance(m, nn.LayerNorm):
+        if tuple(m.normalized_shape) != (channels,) or (m.elementwise_affine and m.bias is None):
+            raise UnsupportedError(f"normalized_shape {list(m.normalized_shape)} of a channels-last tensor")
+        return "layernorm", {"affine": m.elementwise_affine}
+    if isinstance(m, nn.Linear):
+        return "dense", {"units": m.out_features, "bias": m.bias is not None, "flatten": False}
+    name = type(m).__name__
+    if name in ACTIVATIONS and type(m).__module__.startswith("torch.nn") and name != "PReLU":
+        return ACTIVATIONS[name], {"negative_slope": m.negative_slope} if name == "LeakyReLU" else {}
+    if isinstance(m, nn.modules.dropout._DropoutNd):
+        return "dropout", {"rate": m.p}
+    if isinstance(m, nn.Identity):
+        return ALIAS
+    raise UnsupportedError(f"{name} on a tensor whose channels a permute moved last")
+
+
 def module_layer(call: Call, m: nn.Module) -> tuple[str, dict[str, Any]] | str:
     """The layer type and options for one call of a module (``torch.nn``'s own classes)."""
     from torch import nn
 
     name = type(m).__name__
+    if _class_path(m) in KNOWN_MODULES:
+        return KNOWN_MODULES[_class_path(m)](call, m)
     if isinstance(m, nn.ChannelShuffle):
-        return "channel_shuffle", {"groups": m.groups}
+        return "shuffle", {"groups": m.groups}
     if isinstance(m, nn.modules.conv._ConvTransposeNd):
         return _conv(call, m, transposed=True)
     if isinstance(m, nn.modules.conv._ConvNd):
@@ -489,12 +561,22 @@ def _functions() -> dict[Any, Any]:
             1,
             c.arg(4, "ceil_mode", False),
         )
+    shufflenet = sys.modules.get("torchvision.models.shufflenetv2")
+    if shufflenet is not None:  # a leaf of the trace (known_functions): its reshapes are one shuffle
+        table[shufflenet.channel_shuffle] = lambda c: ("shuffle", {"groups": int(c.arg(1, "groups"))})
     # torchvision's stochastic depth is the identity at inference; a model that uses it has
     # imported it (torchvision itself is not imported here: its compiled part may not load)
     depth = sys.modules.get("torchvision.ops.stochastic_depth")
     if depth is not None:
         table[depth.stochastic_depth] = lambda c: ALIAS if not c.arg(3, "training", True) else _training(c)
     return table
+
+
+def known_functions() -> list[Any]:
+    """Functions of other libraries that the trace keeps whole, one node each, because one layer type
+    says what they do: ShuffleNetV2's ``channel_shuffle`` (a reshape, a transpose and a reshape)."""
+    shufflenet = sys.modules.get("torchvision.models.shufflenetv2")
+    return [shufflenet.channel_shuffle] if shufflenet is not None else []
 
 
 def _training(call: Call) -> Any:
@@ -540,7 +622,11 @@ _SHORT = {"iadd": "add", "imul": "mul", "concat": "cat", "getitem": "crop", "__g
 
 
 def _word(node: fx.Node) -> str:
-    """The short name of a function or method for a layer's name: ``add``, ``cat``, ``flatten``."""
+    """The short name of a function or method for a layer's name: ``add``, ``cat``, ``flatten``;
+    ``slice`` for a piece of a chunk."""
+    first = node.args[0] if node.args else None
+    if node.target is operator.getitem and hasattr(first, "op") and first.target in ("chunk", "split"):
+        return "slice"
     name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "call")
     name = name.rstrip("_") if not name.startswith("__") else name
     return _SHORT.get(name, name)
@@ -570,9 +656,13 @@ def trace(model: nn.Module) -> fx.GraphModule:
     class Tracer(torch.fx.Tracer):
         def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
             inherited = getattr(type(m).forward, "__module__", "").startswith("torch.nn.")
-            return super().is_leaf_module(m, qualname) or (isinstance(m, bases) and inherited)
+            return (
+                super().is_leaf_module(m, qualname)
+                or (isinstance(m, bases) and inherited)
+                or _class_path(m) in KNOWN_MODULES
+            )
 
-    tracer = Tracer()
+    tracer = Tracer(autowrap_functions=tuple(known_functions()))
     graph = tracer.trace(model)
     return torch.fx.GraphModule(tracer.root, graph)
 
@@ -610,10 +700,16 @@ def channels_last(shape: tuple[int, ...]) -> tuple[int, ...]:
     return dims if len(dims) == 1 else (*dims[1:], dims[0])
 
 
-def translate(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[list[Layer], dict[str, Any]]:
+def translate(
+    model: nn.Module, input_shape: tuple[int, ...], training: bool = False
+) -> tuple[list[Layer], dict[str, Any]]:
     """Every layer of the traced model at ``input_shape`` (channels last, no batch), and what the
     check after writing compares with: each layer's PyTorch shape, each module's own counts and
-    the model's totals. Raises ``ImportTorchError`` with every node no layer type expresses."""
+    the model's totals. Raises ``ImportTorchError`` with every node no layer type expresses.
+
+    ``training``: trace the forward of training mode, with the branches that run only there (an
+    auxiliary classifier), whose extra outputs become branches of the file; shapes are still
+    propagated in evaluation mode, so that batch norm works on one example."""
     import torch
     from torch.fx.passes.shape_prop import ShapeProp
 
@@ -630,11 +726,14 @@ def translate(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[list[Laye
                 self.plain[n] = result
             return result
 
-    model.eval()
+    model.train(training)
     try:
         graph_module = trace(model)
     except Exception as exc:  # noqa: BLE001 - any tracing failure is reported, in one line
         raise ImportTorchError([f"torch.fx cannot trace it: {_first_line(exc)}"]) from None
+    finally:
+        model.eval()
+    graph_module.eval()
     *spatial, channels = input_shape
     # on the model's device: a model made on the meta device is traced without weights or arithmetic
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
@@ -648,6 +747,7 @@ def translate(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[list[Laye
             [f"PyTorch cannot run it on zeros of shape {list(example.shape)}: {_first_line(exc)}"]
         ) from None
     modules = dict(model.named_modules())  # the model's own classes, for messages and comments
+    parameters = dict(model.named_parameters())
     nodes = list(graph_module.graph.nodes)
     live = _live(nodes)
     calls = Counter(n.target for n in nodes if n.op == "call_module" and n in live)
@@ -656,26 +756,79 @@ def translate(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[list[Laye
     problems: list[str] = []
     layers: list[Layer] = []
     value: dict[fx.Node, str] = {}  # a tensor node -> the layer (or "input") whose output it is
+    last_axis: set[fx.Node] = set()  # tensor nodes whose channels a permute moved to the last axis
+    pieces: dict[fx.Node, tuple[fx.Node, list[tuple[int, int]]]] = {}  # chunk/split: its input, channel ranges
     failed: set[fx.Node] = set()  # nodes with a problem: what reads them is not checked again
     seen: Counter[str] = Counter()
+    taken = set(names.values())
     inputs = [n for n in nodes if n.op == "placeholder"]
     if len(inputs) != 1:
         raise ImportTorchError([f"the model takes {len(inputs)} inputs; an architecture file has one"])
     value[inputs[0]] = INPUT
+    (result_node,) = [n for n in nodes if n.op == "output"]
+    returned = result_node.args[0]
+    outputs = _outputs(returned) if training else None  # (logits, auxiliary logits): the first is the output
+    if outputs is not None:
+        returned = outputs[0]
     for node in nodes:
         if node not in live or node.op in ("placeholder", "output", "get_attr"):
             continue
+        if outputs is not None and node is result_node.args[0]:
+            continue  # the namedtuple of the outputs
         if node.op == "call_module":
             seen[node.target] += 1
-        sources = _tensor_args(node)
         if any(s in failed for s in node.all_input_nodes):
             failed.add(node)
             continue
+        try:
+            special = _special(node, value, last_axis, pieces, parameters, modules)
+        except UnsupportedError as exc:
+            problem = f"{_where(node, modules)}: {exc}"
+            if problem not in problems:
+                problems.append(problem)
+            failed.add(node)
+            continue
+        if special is not None:
+            if special == ALIAS:
+                continue
+            kind, options, source, parameter = special
+            name = names[node]
+            if parameter and parameter not in taken:  # a layer scale is named after its parameter
+                name = parameter
+                taken.add(name)
+            owner = _owner(node)
+            layers.append(
+                Layer(
+                    name,
+                    kind,
+                    _only(kind, options),
+                    [source],
+                    owner,
+                    _origin(node, modules, calls, seen),
+                    node.name,
+                    node in last_axis,
+                    (parameter,) if parameter else (),
+                )
+            )
+            value[node] = name
+            continue
+        sources = _tensor_args(node)
         output = _shape(node)
         if output is None and node.meta.get("tensor_meta") is None:
             continue  # sizes and other plain values, which a reshape may read
         try:
-            result = _translate_node(node, sources, output, modules, calls, functions, value, recorder.plain)
+            if node.op == "call_module" and any(s in last_axis for s in sources):
+                if not all(s in last_axis for s in sources) or len(sources) != 1:
+                    raise UnsupportedError("joins a channels-last tensor (after a permute) with another")
+                call = Call(node, [_shape(s) for s in sources], output, recorder.plain)  # type: ignore[misc]
+                result = channels_last_layer(call, modules[node.target])
+                last_axis.add(node)
+            else:
+                if any(s in last_axis for s in sources):
+                    result = _channels_last_function(node, sources)
+                    last_axis.add(node)
+                else:
+                    result = _translate_node(node, sources, output, modules, calls, functions, value, recorder.plain)
         except UnsupportedError as exc:
             problem = f"{_where(node, modules)}: {exc}"
             if problem not in problems:  # a module called twice has one problem
@@ -689,20 +842,138 @@ def translate(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[list[Laye
         owner = node.target if node.op == "call_module" else _owner(node)
         origin = _origin(node, modules, calls, seen)
         layers.append(
-            Layer(names[node], kind, _only(kind, options), [value[s] for s in sources], owner, origin, node.name)
+            Layer(
+                names[node],
+                kind,
+                _only(kind, options),
+                [value[s] for s in sources],
+                owner,
+                origin,
+                node.name,
+                node in last_axis,
+            )
         )
         value[node] = names[node]
     if problems:
         raise ImportTorchError(problems)
-    (result_node,) = [n for n in nodes if n.op == "output"]
-    returned = result_node.args[0]
     if not hasattr(returned, "op") or _shape(returned) is None:
         raise ImportTorchError(
             ["the model returns something other than one tensor; an architecture file has one output"]
         )
+    if returned in last_axis:
+        raise ImportTorchError(["the model returns a tensor whose channels a permute moved last"])
     if not layers or value[returned] != layers[-1].name:
         raise ImportTorchError(["the model returns its input unchanged; an architecture file needs a layer"])
     return layers, _expected(model, nodes, layers, modules)
+
+
+def _outputs(returned: Any) -> list[Any] | None:
+    """The tensors of a tuple the model returns (InceptionOutputs(logits, aux_logits) in training
+    mode), or None for one tensor."""
+    if isinstance(returned, tuple):
+        return list(returned) or None
+    if hasattr(returned, "op") and returned.op == "call_function" and isinstance(returned.target, type):
+        if issubclass(returned.target, tuple):
+            return list(returned.args) + list(returned.kwargs.values()) or None
+    return None
+
+
+def _permutation(node: fx.Node) -> list[int] | None:
+    """The axes of ``torch.permute(x, dims)`` or ``x.permute(*dims)``; None for any other node."""
+    import torch
+
+    if node.op == "call_function" and node.target is torch.permute:
+        dims = _arg(node, 1, "dims")
+    elif node.op == "call_method" and node.target == "permute":
+        dims = node.args[1] if len(node.args) == 2 and isinstance(node.args[1], list | tuple) else node.args[1:]
+    else:
+        return None
+    return [int(d) for d in dims]
+
+
+_PIECES = {"chunk", "split", "tensor_split"}
+
+
+def _special(
+    node: fx.Node,
+    value: dict[fx.Node, str],
+    last_axis: set[fx.Node],
+    pieces: dict[fx.Node, tuple[fx.Node, list[tuple[int, int]]]],
+    parameters: dict[str, Any],
+    modules: dict[str, nn.Module],
+) -> tuple[str, dict[str, Any], str, str] | str | None:
+    """The nodes that are no plain call of a layer: a permute that moves the channels last or back
+    (``ALIAS``, with the layout recorded), a chunk of the channels (``ALIAS``; each piece taken
+    from it is a ``slice``), and a parameter times a tensor (a ``scale``). Returns (type, options,
+    source, parameter path) for a layer, ``ALIAS``, or None for any other node."""
+    import torch
+
+    dims = _permutation(node)
+    if dims is not None:
+        (source,) = [a for a in node.all_input_nodes]
+        shape = _shape(source)
+        rank = len(shape) - 2
+        forward, back = [0, *range(2, rank + 2), 1], [0, rank + 1, *range(1, rank + 1)]
+        if rank >= 1 and source not in last_axis and dims == forward:
+            last_axis.add(node)
+        elif rank >= 1 and source in last_axis and dims == back:
+            pass
+        else:
+            raise UnsupportedError(f"a permute {dims} of shape {list(shape)}; only moving the channels last and back")
+        value[node] = value[source]
+        return ALIAS
+    is_chunk = (node.op == "call_method" and node.target in _PIECES) or (
+        node.op == "call_function" and node.target in (torch.chunk, torch.split)
+    )
+    if is_chunk:
+        source = node.args[0]
+        shape = _shape(source)
+        count_or_size = _arg(node, 1, "chunks" if node.target in ("chunk", torch.chunk) else "split_size_or_sections")
+        dim = _arg(node, 2, "dim", 0)
+        if shape is None or source in last_axis or dim % len(shape) != 1:
+            raise UnsupportedError(f"a {_word(node)} along axis {dim}; a slice takes channels")
+        outputs = node.meta.get("tensor_meta")
+        sizes = [int(t.shape[1]) for t in outputs]
+        del count_or_size
+        ranges, start = [], 0
+        for size in sizes:
+            ranges.append((start, start + size))
+            start += size
+        pieces[node] = (source, ranges)
+        return ALIAS
+    if node.op == "call_function" and node.target is operator.getitem and node.args[0] in pieces:
+        source, ranges = pieces[node.args[0]]
+        start, stop = ranges[int(node.args[1])]
+        return "slice", {"start": start, "stop": stop}, value[source], ""
+    if node.op == "call_function" and node.target in (operator.mul, torch.mul) and len(node.args) == 2:
+        attrs = [a for a in node.args if hasattr(a, "op") and a.op == "get_attr"]
+        tensors = [a for a in node.args if hasattr(a, "op") and a.op != "get_attr"]
+        if len(attrs) == 1 and len(tensors) == 1:
+            target, (source,) = attrs[0].target, tensors
+            shape, weight = _shape(source), parameters.get(attrs[0].target)
+            if weight is None or shape is None or source in last_axis:
+                raise UnsupportedError(f"multiplies by {target}, which is no parameter of a channels-first tensor")
+            channels, rank = shape[1], len(shape) - 2
+            if tuple(weight.shape) not in ((channels, *([1] * rank)), (channels,) if rank == 0 else ()):
+                raise UnsupportedError(
+                    f"multiplies by {target} of shape {list(weight.shape)}; scale learns one number per channel"
+                )
+            return "scale", {}, value[source], target
+    return None
+
+
+def _channels_last_function(node: fx.Node, sources: list[fx.Node]) -> tuple[str, dict[str, Any]] | str:
+    """A function called on a channels-last tensor: the activations only (ConvNeXt's blocks call none)."""
+    if node.op == "call_function":
+        table = _functions()
+        translation = table.get(node.target)
+        if translation is not None and len(sources) == 1:
+            kind = translation if isinstance(translation, str) else None
+            if kind is None and callable(translation):
+                word = _function_name(node.target).rsplit(".", 1)[-1]
+                if word in ACTIVATIONS.values():
+                    return word, {}
+    raise UnsupportedError("a function on a tensor whose channels a permute moved last")
 
 
 def _translate_node(
@@ -850,22 +1121,32 @@ def _expected(
     """What the written file must give: each layer's shape, each module layer's own parameters and
     statistics, the model's totals, and the modules with parameters that no layer is."""
     by_node = {n.name: n for n in nodes}
-    shapes = {layer.name: channels_last(_shape(by_node[layer.node])) for layer in layers}  # type: ignore[arg-type]
+    shapes = {
+        layer.name: _shape(by_node[layer.node])[1:]  # type: ignore[index]
+        if layer.torch_channels_last
+        else channels_last(_shape(by_node[layer.node]))  # type: ignore[arg-type]
+        for layer in layers
+    }
     own = {
         layer.name: _own_counts(modules[by_node[layer.node].target])
         for layer in layers
         if by_node[layer.node].op == "call_module"
     }
+    named = dict(model.named_parameters())
+    for layer in layers:
+        if layer.parameters:
+            own[layer.name] = (sum(named[p].numel() for p in layer.parameters), 0)
     params = sum(p.numel() for p in model.parameters())
     stats = sum(
         b.numel() for name, b in model.named_buffers() if name.rsplit(".", 1)[-1] in ("running_mean", "running_var")
     )
     used = {by_node[layer.node].target for layer in layers if by_node[layer.node].op == "call_module"}
+    read = {p for layer in layers for p in layer.parameters}
     unused = [
         path
         for path, m in model.named_modules()
         if path not in used
-        and any(True for _ in m.parameters(recurse=False))
+        and any(f"{path}.{n}".lstrip(".") not in read for n, _ in m.named_parameters(recurse=False))
         and not any(path.startswith(u + ".") for u in used)
     ]
     return {"shapes": shapes, "own": own, "params": params, "stats": stats, "unused": unused, "modules": modules}
@@ -958,20 +1239,36 @@ def load_model(spec: str) -> nn.Module:
     return model
 
 
-def import_torch(spec: str, input_shape: tuple[int, ...], name: str | None = None, model: Any = None) -> str:
-    """The checked architecture file for ``spec`` (or for ``model``, already made) at ``input_shape``."""
+def import_torch(
+    spec: str,
+    input_shape: tuple[int, ...],
+    name: str | None = None,
+    model: Any = None,
+    training: bool = False,
+    blocks: bool = True,
+    header: dict[str, Any] | None = None,
+) -> str:
+    """The checked architecture file for ``spec`` (or for ``model``, already made) at ``input_shape``:
+    with a block for each module class that occurs more than once (``blocks``), and ``header``'s
+    top-level keys (``family``, ``metrics``) after ``source``. ``training``: see ``translate``."""
     import torch
 
     model = load_model(spec) if model is None else model
-    layers, expected = translate(model, input_shape)
+    layers, expected = translate(model, input_shape, training)
+    mode = " in training mode" if training else ""
     note = (
         f"Written by `cnnmacros import-torch {spec} --input {','.join(map(str, input_shape))}` (PyTorch "
-        f"{torch.__version__}, torch.fx).\nEach comment names the module, or the function and the module it is "
-        "called in, that the layer comes from."
+        f"{torch.__version__}, torch.fx{mode}).\nEach comment names the module, or the function and the module it "
+        "is called in, that the layer comes from."
     )
-    text = file_text(name or type(model).__name__, spec, input_shape, layers, note)
-    check(text, expected, f"{spec} as a file")
-    return text
+    title = name or type(model).__name__
+    flat = file_text(title, spec, input_shape, layers, note, header)
+    check(flat, expected, f"{spec} as a file")
+    if not blocks:
+        return flat
+    from cnnmacros.torch_blocks import block_text
+
+    return block_text(title, spec, input_shape, layers, note, header, model, flat) or flat
 
 
 def run(args: argparse.Namespace) -> int:
@@ -985,7 +1282,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         shape = parse_input(args.input)
-        text = import_torch(args.model, shape, args.name)
+        text = import_torch(args.model, shape, args.name, blocks=not args.flat)
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -1018,4 +1315,9 @@ def add_command(sub: Any) -> None:
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write the file there instead of to standard output")
     p.add_argument("--name", help="the network's name in the file (default: the model's class name)")
+    p.add_argument(
+        "--flat",
+        action="store_true",
+        help="one line per layer, without blocks (by default each module class that occurs more than once is a block)",
+    )
     p.set_defaults(run=run)

@@ -95,6 +95,28 @@ class GlobalPool(nn.Module):
         return y if self.keepdims else torch.flatten(y, 1)
 
 
+class Scale(nn.Module):
+    """ConvNeXt's layer scale: a learned multiplier per channel, broadcast over the positions."""
+
+    def __init__(self, channels: int, dim: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels, *([1] * (dim - 2))))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.weight * x
+
+
+class Narrow(nn.Module):
+    """Channels [start, stop): ``torch.narrow``, which refuses a range outside the tensor."""
+
+    def __init__(self, start: int, stop: int) -> None:
+        super().__init__()
+        self.start, self.stop = start, stop
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.narrow(x, 1, self.start, self.stop - self.start)
+
+
 def _per_axis(value: Any, rank: int) -> Any:
     return tuple(value) if isinstance(value, tuple) else (value,) * rank if isinstance(value, int) else value
 
@@ -211,8 +233,12 @@ def module_for(layer: LayerSpec, x: torch.Tensor) -> nn.Module | None:
         return nn.Linear(x[0].numel(), o["units"], bias=o["bias"])
     if kind == "flatten":
         return nn.Flatten()
-    if kind == "channel_shuffle":
+    if kind == "shuffle":
         return nn.ChannelShuffle(o["groups"])
+    if kind == "scale":
+        return Scale(channels, x.dim())
+    if kind == "slice":
+        return Narrow(o["start"], o["stop"])
     if kind == "dropout":
         return nn.Dropout(o["rate"]).eval()
     if kind == "lrn":
@@ -300,7 +326,7 @@ def run(architecture: Architecture) -> list[TorchRow]:
                     x = outputs[layer.name] = apply(layer, module, xs)
                 if x.numel() == 0:  # a transposed convolution gives an empty tensor where a convolution raises
                     raise RuntimeError(f"an empty output {tuple(x.shape)}")
-            except (RuntimeError, ValueError) as exc:
+            except (RuntimeError, ValueError, IndexError) as exc:  # narrow refuses a start past the end with IndexError
                 raise TorchLayerError(layer.index, layer.name, exc) from exc
             module = module or nn.Identity()
             statistics = sum(

@@ -57,10 +57,11 @@ def test_top_level_problems_all_reported() -> None:
     assert problems("nmae: x\ninput: 5\nlayers: []\nextra: 1\n") == [
         "f.yaml:1: name: required key is missing",
         "f.yaml:1: nmae: unknown key (did you mean 'name'?); expected one of "
-        "name, description, source, input, blocks, layers",
+        "name, description, source, family, input, metrics, blocks, layers",
         "f.yaml:2: input: expected a list of 1 to 4 sizes, channels last ([L, C], [H, W, C] or [D, H, W, C]), got 5",
         "f.yaml:3: layers: expected a non-empty list of layers, got []",
-        "f.yaml:4: extra: unknown key; expected one of name, description, source, input, blocks, layers",
+        "f.yaml:4: extra: unknown key; expected one of name, description, source, family, input, metrics, blocks, "
+        "layers",
     ]
 
 

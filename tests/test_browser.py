@@ -137,3 +137,40 @@ def test_screenshots_of_the_alexnet_page(page: object, server: str) -> None:
     page.screenshot(path=str(ARTIFACTS / "alexnet-table-dark.png"))  # type: ignore[attr-defined]
     for name in ("alexnet-light.png", "alexnet-table-dark.png"):
         assert (ARTIFACTS / name).stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_comparison_page_sorts_filters_and_fits(page: object, server: str, width: int) -> None:
+    """Sorting by parameters orders the rows by their exact counts (read from the cells, not from
+    the script's data); the filter keeps one family; nothing scrolls sideways at 390 px."""
+    page.set_viewport_size({"width": width, "height": 900})  # type: ignore[attr-defined]
+    page.goto(f"{server}/comparison/")  # type: ignore[attr-defined]
+    rows = page.locator(".cnn-compare tbody tr")  # type: ignore[attr-defined]
+    assert rows.count() >= 90
+    page.locator(".cnn-compare th", has_text="Parameters").locator("button").click()  # type: ignore[attr-defined]
+
+    def shown_params() -> list[int]:
+        cells = page.locator(".cnn-compare tbody tr:not([hidden]) td:nth-child(3)").all_inner_texts()  # type: ignore[attr-defined]
+        return [int(c.replace(",", "")) for c in cells if c.strip().replace(",", "").isdigit()]
+
+    ascending = shown_params()
+    assert ascending == sorted(ascending) and ascending[-1] == 644_812_894  # RegNetY-128GF, the largest
+    page.locator(".cnn-compare th", has_text="Parameters").locator("button").click()  # type: ignore[attr-defined]
+    assert shown_params() == sorted(ascending, reverse=True)
+    page.locator(".cnn-compare-filter").select_option("ResNet")  # type: ignore[attr-defined]
+    visible = page.locator(".cnn-compare tbody tr:not([hidden]) td:first-child").all_inner_texts()  # type: ignore[attr-defined]
+    assert sorted(visible) == [f"ResNet{n} (torchvision)" for n in ("101", "152", "18", "34", "50")]
+    charts = page.locator("figure.cnn-scatter")  # type: ignore[attr-defined]
+    assert charts.count() == 2
+    assert charts.first.locator("a circle").count() == 68  # every zoo model has an accuracy
+    link = charts.first.locator(
+        "a", has=page.locator("title", has_text="ResNet50 (torchvision) (ResNet)")
+    ).get_attribute("href")  # type: ignore[attr-defined]
+    assert link == "../architectures/torchvision/resnet50/"
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")  # type: ignore[attr-defined]
+    assert overflow <= 0
+    assert not page.blocked  # type: ignore[attr-defined]
+    charts.first.locator("a", has=page.locator("title", has_text="ResNet50 (torchvision) (ResNet)")).dispatch_event(
+        "click"
+    )  # type: ignore[attr-defined]
+    page.wait_for_url("**/architectures/torchvision/resnet50/")  # type: ignore[attr-defined]

@@ -125,7 +125,7 @@ def check_against_graph(model, text: str) -> None:
             continue
         # Reshape, Transpose, Reshape is a shuffle, and Unsqueeze, a 2D pool, Squeeze a 1D pool: the
         # layer gives the last node's output
-        steps = 2 if row.type == "channel_shuffle" else 1 if len(figures["output"]) != len(row.output) else 0
+        steps = 2 if row.type == "shuffle" else 1 if len(figures["output"]) != len(row.output) else 0
         last = by_name[name]
         for _ in range(steps):
             last = next(n for n in model.graph.node if last.output[0] in n.input)
@@ -232,8 +232,8 @@ def test_caffe_scale_after_batch_norm_is_its_scale_and_shift() -> None:
 
 def test_shufflenet_shuffles_are_one_layer_each() -> None:
     text = import_file(DATA / "light" / "light_shufflenet.onnx").text
-    assert "  - {name: n7, type: channel_shuffle, groups: 4}  # Reshape, Transpose n8 and Reshape n9" in text
-    assert text.count("type: channel_shuffle") == 16
+    assert "  - {name: n7, type: shuffle, groups: 4}  # Reshape, Transpose n8 and Reshape n9" in text
+    assert text.count("type: shuffle") == 16
 
 
 # The single-layer files PyTorch converted -------------------------------------------------------
@@ -576,7 +576,7 @@ def test_pads_resizes_joins_and_shuffles(tmp_path: Path) -> None:
         "  - {name: sum, type: add, from: [conv, up, conv]}  # Sum",
         "  - {name: product, type: multiply, from: [sum, up]}  # Mul",
         "  - {name: cat, type: concat, from: [product, sum]}  # Concat",
-        "  - {name: split, type: channel_shuffle, groups: 2}  # Reshape, Transpose swap and Reshape merge",
+        "  - {name: split, type: shuffle, groups: 2}  # Reshape, Transpose swap and Reshape merge",
     ]
 
 

@@ -60,6 +60,7 @@ def assert_is_pytorchs(torch, model, shape: tuple[int, ...], summary) -> None:  
 
     model.eval()
     modules = dict(model.named_modules())
+    parameters = dict(model.named_parameters())
     outputs: dict[str, list] = {}
     for path, module in modules.items():
         module.register_forward_hook(lambda m, a, y, path=path: outputs.setdefault(path, []).append(tuple(y.shape)))
@@ -73,14 +74,26 @@ def assert_is_pytorchs(torch, model, shape: tuple[int, ...], summary) -> None:  
         match = CALL.match(row.name)
         path, call = (match["path"], int(match["call"])) if match else (row.name, 1)
         if path not in modules:
-            assert row.params == row.non_trainable == 0, f"{row.name}: parameters in a layer that is no module"
+            own = parameters[path].numel() if path in parameters else 0  # a parameter used directly (a scale)
+            assert (row.params, row.non_trainable) == (own, 0), f"{row.name}: parameters in a layer that is no module"
+            named.add(path)
             continue
-        assert tuple(row.output) == channels_last(outputs[path][call - 1]), row.name
+        torch_shape = outputs[path][call - 1]
+        last = len(torch_shape) > 2 and torch_shape[-1] == row.output[-1] != torch_shape[1]
+        if last:  # PyTorch's tensor has its channels last already (after a permute)
+            assert tuple(row.output) == tuple(torch_shape[1:]), row.name
+        else:
+            assert tuple(row.output) == channels_last(torch_shape), row.name
         own = sum(p.numel() for p in modules[path].parameters())
         assert (row.params, row.non_trainable) == (own, _statistics(modules[path])), row.name
         named.add(path)
-    with_parameters = {p for p, m in modules.items() if any(True for _ in m.parameters(recurse=False))}
-    assert with_parameters <= named, f"modules missing from the file: {sorted(with_parameters - named)}"
+    missing = [
+        path
+        for path, m in modules.items()
+        if path not in named
+        and any(f"{path}.{n}".lstrip(".") not in named for n, _ in m.named_parameters(recurse=False))
+    ]
+    assert not missing, f"modules missing from the file: {missing}"
     assert tuple(summary.output) == channels_last(result.shape)
     assert summary.totals["params"] == sum(p.numel() for p in model.parameters())
     assert summary.totals["non_trainable"] == _statistics(model)
@@ -138,6 +151,7 @@ def test_every_layer_type_comes_from_pytorch(torch, tmp_path: Path) -> None:  # 
     made: set[str] = set()
     for model, shape in (
         (torch_models.Plane(), (32, 32, 3)),
+        (torch_models.ChannelsLast(), (6, 5, 3)),
         (torch_models.Line(), (20, 4)),
         (torch_models.Volume(), (8, 8, 8, 2)),
     ):

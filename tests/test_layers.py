@@ -104,14 +104,45 @@ def test_average_pools_count_the_padding_or_not_for_the_same_sizes() -> None:
     ]
 
 
-def test_channel_shuffle_keeps_the_shape_and_needs_groups_that_divide_the_channels() -> None:
-    (row,) = rows("[7, 7, 12]", "type: channel_shuffle, groups: 3")
+def test_shuffle_keeps_the_shape_and_needs_groups_that_divide_the_channels() -> None:
+    (row,) = rows("[7, 7, 12]", "type: shuffle, groups: 3")
     assert row.output == (7, 7, 12) and (row.params, row.macs, row.activations) == (0, 0, 7 * 7 * 12)
+    assert problems("[7, 7, 12]", "type: shuffle, groups: 5") == [
+        "t.yaml:4: layers[0] (l0) groups: expected a divisor of the 12 channels, got 5"
+    ]
+    assert problems("[12]", "type: shuffle, groups: 3") == [
+        "t.yaml:4: layers[0] (l0) type: expected an input with spatial axes and channels for shuffle, got 12"
+    ]
+
+
+def test_channel_shuffle_is_another_name_for_shuffle() -> None:
+    """import-onnx wrote ``channel_shuffle`` before the zoo named the type ``shuffle``; both read the same."""
+    (row,) = rows("[7, 7, 12]", "type: channel_shuffle, groups: 3")
+    assert row.type == "shuffle" and row.output == (7, 7, 12)
     assert problems("[7, 7, 12]", "type: channel_shuffle, groups: 5") == [
         "t.yaml:4: layers[0] (l0) groups: expected a divisor of the 12 channels, got 5"
     ]
-    assert problems("[12]", "type: channel_shuffle, groups: 3") == [
-        "t.yaml:4: layers[0] (l0) type: expected an input with spatial axes and channels for channel_shuffle, got 12"
+
+
+def test_scale_learns_one_multiplier_per_channel() -> None:
+    # ConvNeXt-T's layer scale in stage 1: gamma of shape (96, 1, 1), 96 parameters, no MACs
+    (row,) = rows("[56, 56, 96]", "type: scale")
+    assert row.output == (56, 56, 96) and (row.weights, row.biases, row.params, row.macs) == (96, 0, 96, 0)
+    (row,) = rows("[10]", "type: scale")
+    assert row.params == 10
+
+
+def test_slice_keeps_channels_start_to_stop() -> None:
+    # ShuffleNetV2's x.chunk(2, dim=1) of 116 channels: [0, 58) and [58, 116)
+    (first,) = rows("[28, 28, 116]", "type: slice, stop: 58")
+    (second,) = rows("[28, 28, 116]", "type: slice, start: 58, stop: 116")
+    assert first.output == second.output == (28, 28, 58)
+    assert (second.params, second.macs, second.activations) == (0, 0, 28 * 28 * 58)
+    assert problems("[4, 4, 8]", "type: slice, start: 3, stop: 3") == [
+        "t.yaml:4: layers[0] (l0) stop: expected a stop after start (3), got 3"
+    ]
+    assert problems("[4, 4, 8]", "type: slice, stop: 9") == [
+        "t.yaml:4: layers[0] (l0) stop: expected at most the 8 channels of the input, got 9"
     ]
 
 

@@ -106,6 +106,18 @@ def test_every_architecture_file_keeps_what_pytorch_keeps(path: Path) -> None:
     oracle.REPORT["memory: architecture files checked"] += 1
 
 
+ZOO_SAMPLE = ("shufflenet_v2_x0_5", "convnext_tiny", "mobilenet_v3_small")
+"""Zoo files that use the layer types the zoo added (slice and shuffle, layer scale), and
+hard swish with squeeze-excitation: about 2 s for the three."""
+
+
+@pytest.mark.parametrize("name", ZOO_SAMPLE)
+def test_zoo_files_keep_what_pytorch_keeps(name: str) -> None:
+    path = ARCHITECTURES / "torchvision" / f"{name}.yaml"
+    compare(read(path), path.name, backward=False)
+    oracle.REPORT["memory: architecture files checked"] += 1
+
+
 SMALL = ("mnist", "lenet5", "batchnorm-2d", "batchnorm-3d", "dilated-context", "wavenet")
 """Files small enough for a backward pass and an optimizer step in the test's time."""
 CANNOT_TRAIN = "Expected more than 1 spatial element when training"

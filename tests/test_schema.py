@@ -27,14 +27,23 @@ def test_shipped_schema_has_not_drifted_from_the_registry() -> None:
 
 def test_schema_lists_every_layer_type_and_its_keys() -> None:
     items = schema()["properties"]["layers"]["items"]["else"]
-    assert items["properties"]["type"]["enum"] == list(REGISTRY)
+    assert items["properties"]["type"]["enum"] == [*REGISTRY, "channel_shuffle"]
     branches = {b["if"]["properties"]["type"]["const"]: b["then"] for b in items["allOf"]}
-    assert set(branches) == set(REGISTRY)
+    assert set(branches) == {*REGISTRY, "channel_shuffle"}
+    assert branches["channel_shuffle"]["properties"].keys() == branches["shuffle"]["properties"].keys()
     for name, kind in REGISTRY.items():
         assert set(branches[name]["properties"]) == {"name", "type", "from", *kind.options}, name
         merge = {"from"} if kind.sources[0] > 1 else set()
         required = {"name", "type"} | merge | {k for k, o in kind.options.items() if o.required}
         assert set(branches[name]["required"]) == required, name
+
+
+def test_the_schema_knows_metrics_and_needs_their_origin() -> None:
+    base = {"name": "n", "input": [4, 4, 3], "layers": [{"name": "a", "type": "relu"}]}
+    good = {**base, "metrics": {"acc@1": 76.13, "acc@5": 92.862, "origin": "torchvision 0.28.0"}}
+    assert not list(VALIDATOR.iter_errors(good))
+    for metrics in ({"acc@1": 76.13}, {"acc@1": 101, "origin": "x"}, {"top1": 1, "origin": "x"}):
+        assert list(VALIDATOR.iter_errors({**base, "metrics": metrics})), metrics
 
 
 def test_the_schema_knows_blocks_and_their_references() -> None:

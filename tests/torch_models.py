@@ -26,6 +26,7 @@ class Plane(nn.Module):
         self.lrn = nn.LocalResponseNorm(3)
         self.prelu = nn.PReLU(8)
         self.shuffle = nn.ChannelShuffle(2)
+        self.gamma = nn.Parameter(torch.ones(8, 1, 1))  # ConvNeXt's layer scale: one number per channel
         self.acts = nn.Sequential(
             nn.LeakyReLU(0.2), nn.ELU(), nn.SELU(), nn.GELU(), nn.SiLU(), nn.Mish(), nn.Hardswish()
         )
@@ -42,6 +43,8 @@ class Plane(nn.Module):
         x = self.pad(x)[:, :, 1:-2, 1:-2]  # 19x19, cropped back to 16x16
         x = self.avg(self.up(x))  # 32x32, then 16x16
         x = self.acts(self.prelu(self.shuffle(self.lrn(self.inorm(self.gn(x))))))
+        low, high = (self.gamma * x).chunk(2, dim=1)  # ShuffleNetV2's split: two slices of the channels
+        x = torch.cat([high, low], 1)
         x = self.shrink(self.squeeze(self.upsample(x)))  # 32x32, 8x8, then 4x4
         gated = torch.sigmoid(x) * torch.tanh(x)
         joined = torch.cat([gated, x], 1)
@@ -49,6 +52,25 @@ class Plane(nn.Module):
         x = self.drop(F.hardsigmoid(x))
         x = torch.flatten(F.adaptive_max_pool2d(x, 1), 1)
         return F.softmax(self.norm(self.fc(x)), dim=1)
+
+
+class ChannelsLast(nn.Module):
+    """ConvNeXt's block: a permute moves the channels last, where LayerNorm and Linear act on them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1, groups=1)
+        self.norm = nn.LayerNorm(8)
+        self.up = nn.Linear(8, 32)
+        self.act = nn.GELU()
+        self.down = nn.Linear(32, 8)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)
+        y = self.down(self.act(self.up(self.norm(x.permute(0, 2, 3, 1)))))
+        x = x + y.permute(0, 3, 1, 2)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
 class Line(nn.Module):
