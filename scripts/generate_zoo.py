@@ -18,6 +18,7 @@ head runs: the file has it as a branch.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import types
 from pathlib import Path
@@ -106,10 +107,16 @@ def build(name: str) -> Any:
 
 
 def title(name: str) -> str:
-    """A readable name from the weights' enum: ``ResNet50_Weights`` gives ``ResNet50``, and
-    ``Wide_ResNet50_2_Weights`` gives ``Wide ResNet50 2``, each with "(torchvision)" after it, so
-    that no title on the site is another page's (this site's own AlexNet and ResNet-50)."""
-    return type(weights(name)).__name__.removesuffix("_Weights").replace("_", " ") + " (torchvision)"
+    """A readable name from the weights' enum, with "(torchvision)" after it so that no title on
+    the site is another page's (this site's own AlexNet and ResNet-50): ``ResNet50_Weights`` gives
+    ``ResNet50``; an underscore between digits is a decimal point (``MNASNet0_5`` is MNASNet 0.5,
+    ``RegNet_Y_1_6GF`` 1.6 GFLOPs), except in Wide ResNet's depth and width (``Wide ResNet50-2``)."""
+    words = type(weights(name)).__name__.removesuffix("_Weights")
+    if words.startswith("Wide_ResNet"):
+        words = re.sub(r"(\d)_(\d)", r"\1-\2", words)
+    else:
+        words = re.sub(r"(?<=\d)_(?=\d+(?:GF|MF)?$)", ".", words)  # not ResNeXt101_32X8D
+    return words.replace("_", " ") + " (torchvision)"
 
 
 def text(name: str) -> str:
