@@ -42,9 +42,10 @@ class Entry:
 
 
 def entries(results: dict[str, Summary | ArchitectureError], prefix: str, site_prefix: str) -> list[Entry]:
-    """The valid files, by stem, as table rows (a broken file has no figures to compare)."""
+    """The valid files as table rows, this site's own before a subfolder's, each by stem (a broken file
+    has no figures to compare)."""
     out = []
-    for stem, result in sorted(results.items()):
+    for stem, result in sorted(results.items(), key=lambda item: ("/" in item[0], item[0])):  # own files first
         if isinstance(result, Summary):
             link = f"{site_prefix}{stem}/"
             out.append(Entry(f"{prefix}{stem}.md", link, result.name, result.family or OWN, result))
