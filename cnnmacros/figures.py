@@ -264,9 +264,15 @@ class Figure:
         if not self.json:
             object.__setattr__(self, "json", self.key)
 
-    def to_json(self, value: Any) -> Any:
+    def to_json(self, value: Any, size: Callable[[Size], Any] | None = None) -> Any:
+        """The figure's JSON value; ``size`` writes each size (default: a number as it is, a
+        symbolic size as its text; the browser's program generator keeps expressions)."""
         if self.kind == "field":
-            return value.to_json() if value is not None else None
+            if value is None:
+                return None
+            return {k: v if size is None else [size(x) for x in v] for k, v in value.to_json().items()}
+        if size is not None:
+            return size(value)
         return value if isinstance(value, int) else str(value)
 
 
