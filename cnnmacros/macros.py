@@ -239,8 +239,28 @@ class Macros:
             return f"# {render.escape(arch)}\n\n" + render.error_block(summary)
         url = f"{self._blob}{summary.file}" if self._blob else ""
         return render.architecture_page(
-            summary, details=self._details(summary), file_url=url, file_text=self.library.text(arch)
+            summary,
+            details=self._details(summary),
+            file_url=url,
+            file_text=self.library.text(arch),
+            recompute=self._recompute(arch, summary),
         )
+
+    def _recompute(self, arch: str, summary: Summary) -> str:
+        """The input-size control and the page's generated program; nothing for a file the
+        generator cannot handle (its page then keeps the file's own figures)."""
+        from cnnmacros import recompute
+        from cnnmacros.layers import LAYOUTS
+
+        architecture = self.library.architecture(arch)
+        try:
+            script = recompute.script(architecture, summary, self.library.programs)
+        except recompute.UnsupportedError:
+            return ""
+        rank = len(summary.input) - 1
+        axes = LAYOUTS[rank].strip("[]").split(", ") if rank in LAYOUTS else ["C"]
+        sizes = list(summary.input) if not summary.symbolic else list(self.library.examples(arch, 1)[0])
+        return self.stash.hide_block(render.recompute_control(axes, sizes, script))
 
     def setting(self, arch: str, layer: str, key: str) -> str:
         """One setting of a layer for prose, as the table shows it: ``11×11`` for a kernel, ``4,096`` units."""

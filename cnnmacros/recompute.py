@@ -29,7 +29,7 @@ from sympy.printing.jscode import JavascriptCodePrinter
 
 from cnnmacros.architecture import INPUT, Architecture, LayerSpec
 from cnnmacros.errors import printable
-from cnnmacros.figures import FIGURES, Context, State, fill, input_state, totals
+from cnnmacros.figures import DTYPES, FIGURES, TOTALS, Context, State, fill, input_state
 from cnnmacros.guards import Value
 from cnnmacros.layers import LAYOUTS, REGISTRY
 from cnnmacros.rows import Field, Row, Summary
@@ -220,20 +220,53 @@ class _Program:
             row = self.layer(k, layer, sources, reference)
             rows.append(row)
             state = states[layer.name] = State(row.output, row.figures["receptive_field"])
-        symbolic = dataclasses.replace(
-            summary, input=inputs, rows=rows, totals=totals(rows, summary.dtype), blocks=[], stages=[]
-        )
         printer = BigIntPrinter(self.names)
+        symbolic = dataclasses.replace(
+            summary, input=inputs, rows=rows, totals=self.totals(rows, printer), blocks=[], stages=[]
+        )
         template = _literal(symbolic.to_json(size=lambda v: v), printer)
         params = ", ".join(f"v0_{i}" for i in range(rank))
         body = "\n".join(self.lines)
-        return f"function (F, {params}) {{\nconst P = [];\n{body}\nif (P.length) return P;\nreturn {template};\n}}"
+        extra = ", ".join(f"{json.dumps(t.key)}: {_literal(symbolic.totals[t.key], printer)}" for t in TOTALS)
+        return (
+            f"function (F, {params}) {{\nconst P = [];\n{body}\nif (P.length) return P;\n"
+            f"return {{json: {template}, totals: {{{extra}}}}};\n}}"
+        )
+
+    def totals(self, rows: list[Row], printer: BigIntPrinter) -> dict[str, Any]:
+        """Every declared total as a ``const``: a sum over the rows written as one, a computed
+        one from the symbols of the totals before it (SymPy's sum of a long file's terms costs
+        more than the rest of its program)."""
+        out: dict[str, Any] = {}
+        element = DTYPES[self.summary.dtype]
+        for total in TOTALS:
+            reference = self.summary.totals[total.key]
+            if total.compute is None:
+                terms = [r.figures[total.key] for r in rows]
+                number = sum(t for t in terms if isinstance(t, int))
+                symbols = [self.names[t] for t in terms if not isinstance(t, int)]
+                if not symbols:
+                    out[total.key] = number
+                    continue
+                text = " + ".join([*symbols, f"{number}n"] if number else symbols)
+            else:
+                text = printer.expression(total.compute(rows, out, element))
+            self.lines.append(f"const t_{total.key} = {text};")
+            out[total.key] = self.symbol(f"t_{total.key}", "s", reference)
+        return out
 
     def layer(self, k: int, layer: LayerSpec, sources: list[State], reference: Row) -> Row:
         shared, separate = _Names(self), _Names(self)
         joined = [shared.state(s, i) for i, s in enumerate(sources)]
         apart = [separate.state(s, i, join=False) for i, s in enumerate(sources)] if shared.assumed else None
-        key = (layer.type, repr(tuple(layer.options.items())), layer.sources, tuple(joined), apart and tuple(apart))
+        key = (
+            layer.type,
+            repr(tuple(layer.options.items())),
+            layer.sources,
+            tuple(joined),
+            apart and tuple(apart),
+            self.summary.convention,
+        )
         entry = self.cache.get(key)
         if entry is None:
             entry = self.run(layer, joined, apart, shared)
@@ -253,7 +286,7 @@ class _Program:
         if assumed:
             self.lines.append(self.check(layer, "", "!(" + " && ".join(assumed) + ")", [json.dumps(CANNOT)], True))
         output = tuple(
-            self.define(names, shared.back, f"v{k}_{i}", "s", v, reference.output[i])
+            self.define(names, None, shared.back, f"v{k}_{i}", "s", v, reference.output[i])
             for i, v in enumerate(entry.output)
         )
         for v in output:
@@ -263,18 +296,29 @@ class _Program:
         figures: dict[str, Any] = {}
         for figure in FIGURES:
             value, ref = entry.figures[figure.key], reference.figures[figure.key]
+            if figure.kind == "field":  # from the inputs' own fields, which the layer's text leaves out
+                listener = _Listener(lambda condition: self.resolve(condition, shared))
+                family = REGISTRY[layer.type].family
+                row = dataclasses.replace(entry.row, figures=dict(entry.row.figures))
+                value, _steps = figure.rule(Context(layer, family, sources, row, listener, self.summary.convention))
+                if listener.problems or listener.guards or listener.choices:
+                    raise UnsupportedError(f"{layer.name}: a receptive field that depends on the input")
+                printer = BigIntPrinter({**self.names, **{c: names[c.name] for c in shared.back}})
+                names_for = (names, printer)
+            else:
+                names_for = (names, None)
             if isinstance(value, Field):
                 value = Field(
                     *(
                         tuple(
-                            self.define(names, shared.back, f"{kind}{k}_{i}", kind, v, getattr(ref, part)[i])
+                            self.define(*names_for, shared.back, f"{kind}{k}_{i}", kind, v, getattr(ref, part)[i])
                             for i, v in enumerate(getattr(value, part))
                         )
                         for part, kind in (("size", "r"), ("jump", "j"), ("offset", "x"))
                     )
                 )
             elif value is not None:
-                value = self.define(names, shared.back, f"f{k}_{figure.key}", "s", value, ref)
+                value = self.define(names, None, shared.back, f"f{k}_{figure.key}", "s", value, ref)
             figures[figure.key] = value
         return dataclasses.replace(reference, output=output, figures=figures, conditions=[], steps=[])
 
@@ -321,21 +365,31 @@ class _Program:
             else:
                 value = text(value)
             figures[key] = value
-        return _Entry(guards, choices, tuple(text(v) for v in row.output), figures)
+        return _Entry(guards, choices, tuple(text(v) for v in row.output), figures, row)
 
-    def define(self, names: dict[str, str], back: dict, name: str, kind: str, value: Any, reference: Any) -> Any:
-        """An integer as it is; a size handed on as the symbol it was; an expression as a new
-        ``const`` of the program, and its symbol."""
-        if isinstance(value, int):
-            return value
+    def define(
+        self,
+        names: dict[str, str],
+        printer: BigIntPrinter | None,
+        back: dict,
+        name: str,
+        kind: str,
+        value: Any,
+        reference: Any,
+    ) -> Any:
+        """An integer as it is; a size handed on as the symbol it was; an expression (printed
+        text, or SymPy's for ``printer``) as a new ``const`` of the program, and its symbol."""
+        if isinstance(value, int) or (isinstance(value, sympy.Basic) and value.is_Integer):
+            return int(value)
         if isinstance(value, sympy.Symbol):
-            return back[value]
-        self.lines.append(f"const {name} = {_rename(value, names)};")
+            return back.get(value, value)
+        text = _rename(value, names) if isinstance(value, _Text) else printer.expression(value)  # type: ignore[union-attr]
+        self.lines.append(f"const {name} = {text};")
         return self.symbol(name, kind, reference)
 
     def resolve(self, condition: Any, names: _Names) -> bool:
         """A case as it is at the page's own input (False when that input is symbolic too)."""
-        value = condition.xreplace({c: self.reference[s] for c, s in names.back.items()})
+        value = condition.xreplace({c: s if isinstance(s, int) else self.reference[s] for c, s in names.back.items()})
         return bool(value) if value in (sympy.true, sympy.false, True, False) else False
 
     def check(self, layer: LayerSpec, key: str, fails: str, parts: list[str], stops: bool) -> str:
@@ -372,6 +426,7 @@ class _Entry:
     choices: list[tuple[str, bool]]
     output: tuple[Any, ...]
     figures: dict[str, Any]
+    row: Row  # in the symbols' own names, for the receptive field's rule (its window)
 
 
 class _Own(dict):
@@ -390,7 +445,9 @@ def _rename(text: str, names: dict[str, str]) -> str:
 
 
 def _javascript(names: _Names) -> dict[str, str]:
-    return {c.name: names.program.names[s] for c, s in names.back.items()}
+    """The program's name of each symbol a layer computed with: a size of the program, or a
+    number (every number an input carries is a symbol too, so that layers share their text)."""
+    return {c.name: f"({s}n)" if isinstance(s, int) else names.program.names[s] for c, s in names.back.items()}
 
 
 class _Names:
@@ -408,12 +465,13 @@ class _Names:
 
     def value(self, v: Any, kind: str, place: tuple[int, int], join: bool) -> Any:
         """The symbol of size ``v``, found at axis ``place[1]`` of input ``place[0]``."""
-        if isinstance(v, int) or v is None:
+        if v is None or (v == 1 and kind == "s"):  # a size of 1 broadcasts: the layer types see it
             return v
-        if v in self.forth:
-            return self.forth[v]
+        known = (kind, v) if isinstance(v, int) else v
+        if known in self.forth:
+            return self.forth[known]
         source, axis = place
-        reference = (kind, axis, self.program.reference[v])
+        reference = (kind, axis, v if isinstance(v, int) else self.program.reference[v])
         earlier = self.by_reference.get(reference)
         if join and earlier is not None and earlier[0] != source:
             canonical = earlier[1]
@@ -423,19 +481,14 @@ class _Names:
             self.counts[kind] += 1
             self.back[canonical] = v
             self.by_reference.setdefault(reference, (source, canonical))
-        self.forth[v] = canonical
+        self.forth[known] = canonical
         return canonical
 
     def state(self, state: State, source: int, join: bool = True) -> State:
-        shape = tuple(self.value(v, "s", (source, a), join) for a, v in enumerate(state.shape))
-        field = state.field
-        if field is not None:
-            field = Field(
-                tuple(self.value(v, "r", (source, a), join) for a, v in enumerate(field.size)),
-                tuple(self.value(v, "j", (source, a), join) for a, v in enumerate(field.jump)),
-                tuple(self.value(v, "x", (source, a), join) for a, v in enumerate(field.offset)),
-            )
-        return State(shape, field)
+        """An input in these symbols, without its receptive field (worked apart, from the
+        program's own values: the field grows from layer to layer, so no two layers would share
+        their text)."""
+        return State(tuple(self.value(v, "s", (source, a), join) for a, v in enumerate(state.shape)), None)
 
 
 def _literal(tree: Any, printer: BigIntPrinter) -> str:
@@ -446,6 +499,10 @@ def _literal(tree: Any, printer: BigIntPrinter) -> str:
         return "[" + ", ".join(_literal(v, printer) for v in tree) + "]"
     if tree is None or isinstance(tree, str | bool | float):
         return json.dumps(tree).replace("<", "\\u003c")
+    if isinstance(tree, int):
+        return f"{tree}n"
+    if isinstance(tree, sympy.Symbol):
+        return printer.names[tree]
     return printer.expression(tree)
 
 

@@ -92,8 +92,8 @@
     const checked = sizes(meta, shape);
     if (checked.errors) return checked;
     const result = program(F, ...checked.values);
-    if (Array.isArray(result)) return { errors: lines(meta, result) };
-    return plain(result);
+    if (Array.isArray(result)) return [{ errors: lines(meta, result) }, {}];
+    return [plain(result.json), plain(result.totals)];
   }
 
   /* The page ------------------------------------------------------------------------------ */
@@ -112,99 +112,106 @@
     if (title !== undefined) cell.title = title;
   }
 
-  function fieldText(field) {
-    return field ? field.size.join("×") : "";
+  function fillRow(tr, output, figures) {
+    if (!tr) return;
+    if (output) {
+      const cell = tr.querySelector(".cnn-shape");
+      if (cell) cell.innerHTML = output.map(grouped).join("×<wbr>"); // digits and commas only
+    }
+    for (const cell of tr.querySelectorAll("[data-figure]")) {
+      const value = figures[cell.dataset.figure];
+      if (value === undefined) continue;
+      if (value === null) {
+        setCell(cell, "", "");
+      } else if (typeof value === "object") {
+        const offset = value.offset.map((o) => String(o).replace("-", "\u2212")).join(", ");
+        setCell(cell, value.size.join("×"), `jump ${value.jump.join("×")}, offset ${offset}`);
+      } else {
+        setCell(cell, grouped(value));
+      }
+    }
   }
 
-  function show(root, result) {
-    const table = root.querySelector(".cnn-layers table");
-    const status = root.querySelector(".cnn-recompute-status");
-    const errors = root.querySelector(".cnn-recompute-errors");
-    if (errors) errors.textContent = "";
+  /* The table, its group rows and the totals, in place; the errors instead when there are some. */
+  function show(result, totals) {
+    const status = document.querySelector(".cnn-recompute-status");
+    const list = document.querySelector(".cnn-recompute-errors");
+    if (list) list.textContent = "";
+    const tables = document.querySelectorAll(".cnn-layers table");
     if (result.errors) {
-      if (errors) {
-        for (const line of result.errors) {
-          const item = document.createElement("li");
-          item.textContent = line; // an author's names stay text
-          errors.appendChild(item);
-        }
+      for (const line of result.errors) {
+        const item = document.createElement("li");
+        item.textContent = line; // an author's names stay text
+        if (list) list.appendChild(item);
       }
-      if (status) status.textContent = "The command line gives these errors for this input size:";
-      root.classList.add("cnn-recomputed-error");
+      if (status) status.textContent = "The command line gives these errors for this input size; the table is unchanged.";
       return;
     }
-    root.classList.remove("cnn-recomputed-error");
-    if (status) status.textContent = `Recomputed for ${shapeText(result.input)}.`;
-    if (!table) return;
-    const byRow = {};
-    for (const tr of table.querySelectorAll("tr[data-row]")) byRow[tr.dataset.row] = tr;
-    const fill = (tr, output, figures, totals) => {
-      if (!tr) return;
-      if (output) setCell(tr.querySelector(".cnn-shape"), shapeText(output));
-      for (const cell of tr.querySelectorAll("[data-figure]")) {
-        const key = cell.dataset.figure;
-        const value = figures[key];
-        if (value === undefined) continue;
-        if (value === null || typeof value === "object") {
-          setCell(cell, fieldText(value), value ? `jump ${value.jump.join("×")}, offset ${value.offset.join(", ")}` : "");
-        } else {
-          setCell(cell, grouped(value));
+    if (status) status.textContent = `The table and the totals are for an input of ${shapeText(result.input)}.`;
+    const inputs = document.querySelectorAll("form.cnn-recompute-form input");
+    if (inputs.length === result.input.length) inputs.forEach((input, i) => (input.value = String(result.input[i])));
+    const table = tables[0];
+    if (table) {
+      const byRow = {};
+      for (const tr of table.querySelectorAll("tr[data-row]")) byRow[tr.dataset.row] = tr;
+      fillRow(byRow.input, result.input, {});
+      result.layers.forEach((layer, i) => fillRow(byRow[String(i + 1)], layer.output, layer));
+      const last = result.layers.length ? result.layers[result.layers.length - 1].output : result.input;
+      fillRow(byRow.output, last, {});
+      for (const tr of table.querySelectorAll("tr[data-group]")) {
+        const rows = groupRows(table, tr.dataset.group);
+        const sums = {};
+        for (const cell of tr.querySelectorAll("[data-figure]")) {
+          const key = cell.dataset.figure;
+          sums[key] = rows.reduce((sum, k) => sum + BigInt(result.layers[k - 1][key]), 0n);
         }
+        fillRow(tr, result.layers[rows[rows.length - 1] - 1].output, sums);
       }
-      if (totals) for (const cell of tr.querySelectorAll("[data-figure]")) if (totals[cell.dataset.figure] === undefined) cell.textContent = "";
-    };
-    fill(byRow.input, result.input, {});
-    result.layers.forEach((layer, i) => fill(byRow[String(i + 1)], layer.output, layer));
-    fill(byRow.output, result.layers.length ? result.layers[result.layers.length - 1].output : result.input, {});
-    for (const tr of table.querySelectorAll("tr[data-group]")) {
-      const rows = groupRows(table, tr.dataset.group);
-      const sums = {};
-      for (const cell of tr.querySelectorAll("[data-figure]")) {
-        const key = cell.dataset.figure;
-        sums[key] = rows.reduce((s, k) => s + BigInt(result.layers[k - 1][key] || 0), 0n);
-      }
-      fill(tr, null, sums);
+      fillRow(byRow.total, null, result.totals);
     }
-    if (byRow.total) fill(byRow.total, null, result.totals);
-    for (const node of root.querySelectorAll("[data-total]")) {
-      const value = result.totals[node.dataset.total];
+    for (const node of document.querySelectorAll("[data-total]")) {
+      const value = totals[node.dataset.total]; // every declared total, those the JSON leaves out too
       if (value !== undefined) node.textContent = grouped(value);
     }
   }
 
-  /* The layer rows (1-based) a group's header row stands for. */
+  /* The layer rows (1-based) that a group holds. */
   function groupRows(table, group) {
     const rows = [];
     for (const tr of table.querySelectorAll("tr[data-row][data-in]")) {
-      if ((" " + tr.dataset.in + " ").includes(" " + group + " ")) rows.push(Number(tr.dataset.row));
+      if (tr.dataset.in.split(" ").includes(group)) rows.push(Number(tr.dataset.row));
     }
     return rows;
   }
 
+  /* Folding: a row shows when every group that holds it is open. */
   function fold(table) {
-    for (const button of table.querySelectorAll("button[data-fold]")) {
+    const buttons = {};
+    for (const button of table.querySelectorAll("button[data-fold]")) buttons[button.dataset.fold] = button;
+    const update = () => {
+      for (const tr of table.querySelectorAll("tr[data-in]")) {
+        const groups = tr.dataset.in.split(" ").filter(Boolean);
+        tr.hidden = groups.some((g) => buttons[g] && buttons[g].getAttribute("aria-expanded") !== "true");
+      }
+    };
+    for (const button of Object.values(buttons)) {
       button.addEventListener("click", () => {
-        const open = button.getAttribute("aria-expanded") !== "true";
-        button.setAttribute("aria-expanded", String(open));
-        const group = button.dataset.fold;
-        for (const tr of table.querySelectorAll("tr[data-in]")) {
-          const groups = tr.dataset.in.split(" ");
-          const index = groups.indexOf(group);
-          if (index < 0 || tr.dataset.group === group) continue;
-          // a row shows when every group that holds it is open
-          const hidden = groups.some((g) => {
-            if (g === tr.dataset.group) return false;
-            const b = table.querySelector(`button[data-fold="${CSS.escape(g)}"]`);
-            return b && b.getAttribute("aria-expanded") !== "true";
-          });
-          tr.hidden = hidden;
-        }
+        button.setAttribute("aria-expanded", String(button.getAttribute("aria-expanded") !== "true"));
+        update();
       });
     }
+    // a long table starts with its blocks folded: the stages and their blocks in one screen
+    if (table.querySelectorAll("tr[data-row]").length > LONG) {
+      for (const tr of table.querySelectorAll("tr[data-group]")) {
+        if (tr.dataset.in) buttons[tr.dataset.group].setAttribute("aria-expanded", "false");
+      }
+      update();
+    }
   }
+  const LONG = 40;
 
-  function control(root, page) {
-    const form = root.querySelector("form.cnn-recompute-form");
+  function control(page) {
+    const form = document.querySelector("form.cnn-recompute-form");
     if (!form) return;
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -220,9 +227,8 @@
     /** The page's figures for another input size, as `cnnmacros summary --input ... --json`. */
     recompute(shape) {
       if (!pages.length) return { errors: ["this page has no architecture to recompute"] };
-      const result = run(pages[0], shape);
-      const root = document.querySelector(".cnn-recompute-root");
-      if (root) show(root, result);
+      const [result, totals] = run(pages[0], shape);
+      show(result, totals);
       return result;
     },
     /** One formula of the Formulas page applied to BigInt or integer arguments. */
@@ -235,8 +241,7 @@
   window.cnnmacros = api;
 
   function start() {
-    const root = document.querySelector(".cnn-recompute-root");
-    if (root && pages.length) control(root, pages[0]);
+    if (pages.length) control(pages[0]);
     for (const table of document.querySelectorAll(".cnn-layers table")) fold(table);
     calculators();
   }
