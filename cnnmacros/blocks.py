@@ -685,24 +685,24 @@ def flat_text(root: YMap, expansion: Expansion | None, source: str) -> str:
 @dataclass(frozen=True)
 class BlockView:
     """A block as its page shows it: parameters with their defaults (None: required), inputs, and
-    each layer as written, (name, type or block, the other keys as YAML text)."""
+    each layer as written, (name, type or block, the other keys, each ``key: value`` as YAML text)."""
 
     name: str
     params: tuple[tuple[str, str | None], ...]
     inputs: tuple[str, ...]
-    layers: tuple[tuple[str, str, str], ...]
+    layers: tuple[tuple[str, str, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True)
 class StageView:
     """A top-level placement: its name, block, copies (None without repeat), parameters given and
-    those that copy 0 takes instead, as YAML text."""
+    those that copy 0 takes instead, each ``key: value`` as YAML text."""
 
     name: str
     block: str
     repeat: int | None
-    given: str
-    first: str
+    given: tuple[str, ...]
+    first: tuple[str, ...]
 
 
 def views(blocks: dict[str, Block], placements: list[Placement]) -> tuple[list[BlockView], list[StageView]]:
@@ -716,7 +716,7 @@ def views(blocks: dict[str, Block], placements: list[Placement]) -> tuple[list[B
                 continue
             kind = layer.items.get("type") or layer.items.get("block")
             what = ("block " if "block" in layer.items else "") + (_value(kind) if kind else "")
-            rest = ", ".join(f"{k}: {_value(v)}" for k, v in layer.items.items() if k not in ("name", "type", "block"))
+            rest = tuple(f"{k}: {_value(v)}" for k, v in layer.items.items() if k not in ("name", "type", "block"))
             rows.append((_local_name(layer) or "", what, rest))
         out.append(BlockView(block.name, params, block.inputs, tuple(rows)))
     stages = [
@@ -724,8 +724,8 @@ def views(blocks: dict[str, Block], placements: list[Placement]) -> tuple[list[B
             p.name,
             p.block,
             p.repeat,
-            ", ".join(f"{k}: {_value(v)}" for k, v in p.given.items()),
-            ", ".join(f"{k}: {_value(v)}" for k, v in p.first.items()),
+            tuple(f"{k}: {_value(v)}" for k, v in p.given.items()),
+            tuple(f"{k}: {_value(v)}" for k, v in p.first.items()),
         )
         for p in placements
         if p.depth == 0

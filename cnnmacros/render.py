@@ -266,6 +266,15 @@ def _shape_cell(value: Shape) -> str:
     return shape(value).replace("×", "×<wbr>") if all(is_number(v) for v in value) else shape(value)
 
 
+def _settings(pairs: tuple[str, ...] | list[str], block: bool = True) -> str:
+    """``key: value`` settings that wrap between pairs, never inside one; as a line of their own
+    under a layer's type (``block``) or as a cell's whole text."""
+    parts = ", ".join(f'<span class="cnn-seg">{html.escape(p)}</span>' for p in pairs)
+    if not parts:
+        return ""
+    return f'<span class="cnn-settings">{parts}</span>' if block else f'<span class="cnn-wrap">{parts}</span>'
+
+
 def _html_table(css: str, head: list[tuple[str, str]], body: list[list[str]], foot: list[str] | None = None) -> str:
     """A plain HTML table (Material styles it as its Markdown tables), one class per column."""
     classes = [c for _, c in head]
@@ -334,8 +343,7 @@ def layer_table(summary: Summary) -> str:
         name = _breakable(r.name)
         if has_working(r):
             name = f'<a href="#{slug(r.index, r.name)}">{name}</a>'
-        parts = ", ".join(f'<span class="cnn-seg">{html.escape(p)}</span>' for p in setting_parts(r))
-        kind = r.type + reads + (f'<span class="cnn-settings">{parts}</span>' if parts else "")
+        kind = r.type + reads + _settings(setting_parts(r))
         cells = [name, kind, _shape_cell(r.output), *(_cell(f, r.figures[f.key]) for f in figures)]
         inside = f' data-in="{" ".join(holding[i])}"' if i in holding else ""
         lines.append(row(cells, f' data-row="{i + 1}"{inside}', every))
@@ -492,9 +500,9 @@ def blocks_section(summary: Summary) -> str:
         parts.append(f"### {escape(block.name)}")
         inputs = ", ".join(f"`{escape(n)}`" for n in block.inputs)
         parts.append(f"Parameters: {params or 'none'}. Inputs: {inputs}.")
-        lines = ["| Layer | Type | Settings |", "| --- | --- | --- |"]
-        lines += [f"| {escape(n)} | {escape(t)} | {escape(rest)} |" for n, t, rest in block.layers]
-        parts.append("\n".join(lines))
+        head = [("Layer", "cnn-name cnn-p1"), ("Type and settings", "cnn-type cnn-p1")]
+        body = [[_breakable(n), html.escape(t) + _settings(rest)] for n, t, rest in block.layers]
+        parts.append(_html_table("cnn-block", head, body))
         formulas: list[str] = []
         for row in summary.rows:
             if row.block_type != block.name:
@@ -506,25 +514,33 @@ def blocks_section(summary: Summary) -> str:
             parts.append("Its layers count with:")
             parts += [formula_block(name) for name in formulas]
     if summary.stages:
-        heads = ["Stage", "Block", "Copies", "Parameters", "Copy 0 instead", "Output", "Params", "MACs"]
-        lines = ["| " + " | ".join(heads) + " |", "| --- | --- | --: | --- | --- | --- | --: | --: |"]
+        head = [
+            ("Stage", "cnn-name cnn-p1"),
+            ("Block", "cnn-type cnn-p2"),
+            ("Copies", "cnn-num cnn-p1"),
+            ("Parameters", "cnn-type cnn-p3"),
+            ("Copy 0 instead", "cnn-type cnn-p3"),
+            ("Output", "cnn-shape cnn-p1"),
+            ("Params", "cnn-num cnn-params cnn-p1"),
+            ("MACs", "cnn-num cnn-macs cnn-p2"),
+        ]
+        body = []
         for stage in summary.stages:
             rows = summary.rows_of(stage.name)
-            params = add_up(r.figures["params"] for r in rows)
-            macs = add_up(r.figures["macs"] for r in rows)
-            cells = [
-                escape(stage.name),
-                escape(stage.block),
-                "1" if stage.repeat is None else str(stage.repeat),
-                escape(stage.given),
-                escape(stage.first),
-                shape(rows[-1].output) if rows else "",
-                count(params),
-                count(macs),
-            ]
-            lines.append("| " + " | ".join(cells) + " |")
+            body.append(
+                [
+                    _breakable(stage.name),
+                    html.escape(stage.block),
+                    "1" if stage.repeat is None else str(stage.repeat),
+                    _settings(stage.given, block=False),
+                    _settings(stage.first, block=False),
+                    _shape_cell(rows[-1].output) if rows else "",
+                    count(add_up(r.figures["params"] for r in rows)),
+                    count(add_up(r.figures["macs"] for r in rows)),
+                ]
+            )
         parts.append("### Stages")
-        parts.append("\n".join(lines))
+        parts.append(_html_table("cnn-stages", head, body))
     return "\n\n".join(parts)
 
 
