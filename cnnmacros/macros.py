@@ -92,8 +92,8 @@ class Macros:
 
     # Formulas ----------------------------------------------------------------------------------
     def formula(self, name: str) -> str:
-        """A formula with its note and a legend of its symbols."""
-        return render.formula_block(name)
+        """A formula with its note, a legend of its symbols and a calculator."""
+        return render.formula_block(name, with_calculator=True)
 
     def formula_inline(self, name: str) -> str:
         """A formula as inline math, for prose."""

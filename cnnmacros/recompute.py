@@ -27,9 +27,10 @@ from typing import Any
 import sympy
 from sympy.printing.jscode import JavascriptCodePrinter
 
+from cnnmacros import figures as declared
 from cnnmacros.architecture import INPUT, Architecture, LayerSpec
 from cnnmacros.errors import printable
-from cnnmacros.figures import DTYPES, FIGURES, TOTALS, Context, State, fill, input_state
+from cnnmacros.figures import DTYPES, Context, State, fill, input_state
 from cnnmacros.guards import Value
 from cnnmacros.layers import LAYOUTS, REGISTRY
 from cnnmacros.rows import Field, Row, Summary
@@ -68,9 +69,7 @@ class BigIntPrinter(JavascriptCodePrinter):
         raise InexactError
 
     def _fraction(self, arg: sympy.Expr) -> tuple[str, str]:
-        num, den = arg.as_numer_denom()
-        if not den.is_Integer:
-            raise ValueError(f"a division by a size is not an integer formula: {arg}")
+        num, den = arg.as_numer_denom()  # a denominator of symbols too (a formula's stride S)
         return self._print(num), self._print(den)
 
     def _print_floor(self, expr: sympy.floor) -> str:
@@ -227,7 +226,7 @@ class _Program:
         template = _literal(symbolic.to_json(size=lambda v: v), printer)
         params = ", ".join(f"v0_{i}" for i in range(rank))
         body = "\n".join(self.lines)
-        extra = ", ".join(f"{json.dumps(t.key)}: {_literal(symbolic.totals[t.key], printer)}" for t in TOTALS)
+        extra = ", ".join(f"{json.dumps(t.key)}: {_literal(symbolic.totals[t.key], printer)}" for t in declared.TOTALS)
         return (
             f"function (F, {params}) {{\nconst P = [];\n{body}\nif (P.length) return P;\n"
             f"return {{json: {template}, totals: {{{extra}}}}};\n}}"
@@ -239,7 +238,7 @@ class _Program:
         more than the rest of its program)."""
         out: dict[str, Any] = {}
         element = DTYPES[self.summary.dtype]
-        for total in TOTALS:
+        for total in declared.TOTALS:
             reference = self.summary.totals[total.key]
             if total.compute is None:
                 terms = [r.figures[total.key] for r in rows]
@@ -294,7 +293,7 @@ class _Program:
                 self.checked.add(v)
                 self.lines.append(self.check(layer, "", f"{self.names[v]} < 1n", [json.dumps(CANNOT)], True))
         figures: dict[str, Any] = {}
-        for figure in FIGURES:
+        for figure in declared.FIGURES:  # read when called: a figure declared later comes along
             value, ref = entry.figures[figure.key], reference.figures[figure.key]
             if figure.kind == "field":  # from the inputs' own fields, which the layer's text leaves out
                 listener = _Listener(lambda condition: self.resolve(condition, shared))
@@ -526,3 +525,25 @@ def script(architecture: Architecture, summary: Summary, cache: dict | None = No
     source = data.pop("source")
     meta = json.dumps(data).replace("<", "\\u003c")
     return f"<script>(window.cnnmacrosPages = window.cnnmacrosPages || []).push([{meta}, {source}]);</script>"
+
+
+def formula_script(name: str) -> str:
+    """One formula of ``cnnmacros.formulas`` as a JavaScript function of BigInts, registered for
+    the Formulas page's calculator: printed as ``codegen`` prints the Python (a formula without
+    floors is one exact division), by the same printer as the pages' programs."""
+    from cnnmacros.formulas import formula
+
+    f = formula(name)
+    names = {symbol: f"a_{symbol.name}" for symbol in f.args}
+    printer = BigIntPrinter(names)
+    rhs = f.rhs
+    if not rhs.has(sympy.floor, sympy.ceiling, sympy.Piecewise):
+        num, den = sympy.together(rhs).as_numer_denom()
+        body = printer.expression(num) if den == 1 else f"F.fdiv({printer.expression(num)}, {printer.expression(den)})"
+    else:
+        body = printer.expression(rhs)
+    params = ", ".join(names[s] for s in f.args)
+    return (
+        f"<script>(window.cnnmacrosFormulas = window.cnnmacrosFormulas || {{}})[{json.dumps(name)}] = "
+        f"function (F, {params}) {{ return {body}; }};</script>"
+    )

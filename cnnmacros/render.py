@@ -94,17 +94,38 @@ def description(text: str) -> str:
     return re.sub(r"&#?\w+;|[{}#]", lambda m: m.group(0) if len(m.group(0)) > 1 else f"&#{ord(m.group(0))};", safe)
 
 
-def formula_block(name: str) -> str:
-    """A formula as display math, its note, and a legend of every symbol in it."""
+def formula_block(name: str, with_calculator: bool = False) -> str:
+    """A formula as display math, its note, and a legend of every symbol in it; with a
+    calculator (the Formulas page's) when asked and the formula gives integers."""
     f = formula(name)
     rows = "".join(
         f"<tr><td>{mathml.symbol_math(symbol)}</td><td>{html.escape(words)}</td></tr>"
         for symbol, words in f.legend.items()
     )
     note = f'<p class="cnn-note">{html.escape(f.note)}</p>' if f.note else ""
+    tool = calculator(name) if with_calculator and f.integer else ""
     return (
         f'<div class="cnn-formula" data-formula="{name}">{mathml.formula_display(name)}{note}'
-        f'<table class="cnn-legend"><tbody>{rows}</tbody></table></div>'
+        f'<table class="cnn-legend"><tbody>{rows}</tbody></table>{tool}</div>'
+    )
+
+
+def calculator(name: str) -> str:
+    """A form that applies a formula to the reader's integers, with the JavaScript that
+    cnnmacros.recompute generates from the formula itself (assets/recompute.js runs it)."""
+    from cnnmacros.recompute import formula_script
+
+    f = formula(name)
+    fields = "".join(
+        f'<label class="cnn-seg">{mathml.symbol_math(s.name)} <input name="{html.escape(s.name)}" '
+        f'inputmode="numeric" size="6" value="{1 if s.is_positive else 0}" '
+        f'aria-label="{html.escape(s.name)}"></label> '
+        for s in f.args
+    )
+    return (
+        f'<form class="cnn-calculator" data-formula="{html.escape(name)}"><span class="cnn-calculator-label">'
+        f"Try it:</span> {fields}<span>{mathml.symbol_math(f.lhs)} = <output>…</output></span></form>"
+        + formula_script(name)
     )
 
 

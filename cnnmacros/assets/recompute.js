@@ -90,7 +90,7 @@
   function run(page, shape) {
     const [meta, program] = page;
     const checked = sizes(meta, shape);
-    if (checked.errors) return checked;
+    if (checked.errors) return [checked, {}];
     const result = program(F, ...checked.values);
     if (Array.isArray(result)) return [{ errors: lines(meta, result) }, {}];
     return [plain(result.json), plain(result.totals)];
