@@ -98,8 +98,11 @@
 
   /* The page ------------------------------------------------------------------------------ */
 
+  /* 11,689,512, as the tables print it (toLocaleString costs more than the whole recompute). */
   function grouped(value) {
-    return BigInt(value).toLocaleString("en-US");
+    const text = String(value);
+    const digits = text.startsWith("-") ? text.slice(1) : text;
+    return (digits === text ? "" : "-") + digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   }
 
   function shapeText(sizes) {
@@ -108,18 +111,44 @@
 
   function setCell(cell, text, title) {
     if (!cell) return;
-    cell.textContent = text;
-    if (title !== undefined) cell.title = title;
+    if (cell.textContent !== text) cell.textContent = text; // untouched cells keep their layout
+    if (title !== undefined && cell.title !== title) cell.title = title;
   }
 
-  function fillRow(tr, output, figures) {
-    if (!tr) return;
-    if (output) {
-      const cell = tr.querySelector(".cnn-shape");
-      if (cell) cell.innerHTML = output.map(grouped).join("×<wbr>"); // digits and commas only
+  /* Each table's rows, cells and groups, found once. */
+  const layouts = new WeakMap();
+  function layout(table) {
+    let known = layouts.get(table);
+    if (known) return known;
+    const rows = {};
+    const groups = [];
+    for (const tr of table.querySelectorAll("tr[data-row]")) {
+      const cells = {};
+      for (const cell of tr.querySelectorAll("[data-figure]")) cells[cell.dataset.figure] = cell;
+      rows[tr.dataset.row] = { shape: tr.querySelector(".cnn-shape"), cells };
     }
-    for (const cell of tr.querySelectorAll("[data-figure]")) {
-      const value = figures[cell.dataset.figure];
+    const members = {};
+    for (const tr of table.querySelectorAll("tr[data-row][data-in]")) {
+      for (const g of tr.dataset.in.split(" ")) if (g) (members[g] = members[g] || []).push(Number(tr.dataset.row));
+    }
+    for (const tr of table.querySelectorAll("tr[data-group]")) {
+      const cells = {};
+      for (const cell of tr.querySelectorAll("[data-figure]")) cells[cell.dataset.figure] = cell;
+      groups.push({ rows: members[tr.dataset.group] || [], shape: tr.querySelector(".cnn-shape"), cells });
+    }
+    known = { rows, groups };
+    layouts.set(table, known);
+    return known;
+  }
+
+  function fillRow(row, output, figures) {
+    if (!row) return;
+    if (output && row.shape) {
+      const html = output.map(grouped).join("×<wbr>"); // digits and commas only
+      if (row.shape.innerHTML !== html) row.shape.innerHTML = html;
+    }
+    for (const [key, cell] of Object.entries(row.cells)) {
+      const value = figures[key];
       if (value === undefined) continue;
       if (value === null) {
         setCell(cell, "", "");
@@ -137,7 +166,6 @@
     const status = document.querySelector(".cnn-recompute-status");
     const list = document.querySelector(".cnn-recompute-errors");
     if (list) list.textContent = "";
-    const tables = document.querySelectorAll(".cnn-layers table");
     if (result.errors) {
       for (const line of result.errors) {
         const item = document.createElement("li");
@@ -150,38 +178,26 @@
     if (status) status.textContent = `The table and the totals are for an input of ${shapeText(result.input)}.`;
     const inputs = document.querySelectorAll("form.cnn-recompute-form input");
     if (inputs.length === result.input.length) inputs.forEach((input, i) => (input.value = String(result.input[i])));
-    const table = tables[0];
+    const table = document.querySelector(".cnn-layers table");
     if (table) {
-      const byRow = {};
-      for (const tr of table.querySelectorAll("tr[data-row]")) byRow[tr.dataset.row] = tr;
-      fillRow(byRow.input, result.input, {});
-      result.layers.forEach((layer, i) => fillRow(byRow[String(i + 1)], layer.output, layer));
+      const { rows, groups } = layout(table);
+      fillRow(rows.input, result.input, {});
+      result.layers.forEach((layer, i) => fillRow(rows[String(i + 1)], layer.output, layer));
       const last = result.layers.length ? result.layers[result.layers.length - 1].output : result.input;
-      fillRow(byRow.output, last, {});
-      for (const tr of table.querySelectorAll("tr[data-group]")) {
-        const rows = groupRows(table, tr.dataset.group);
+      fillRow(rows.output, last, {});
+      for (const group of groups) {
         const sums = {};
-        for (const cell of tr.querySelectorAll("[data-figure]")) {
-          const key = cell.dataset.figure;
-          sums[key] = rows.reduce((sum, k) => sum + BigInt(result.layers[k - 1][key]), 0n);
+        for (const key of Object.keys(group.cells)) {
+          sums[key] = group.rows.reduce((sum, k) => sum + BigInt(result.layers[k - 1][key]), 0n);
         }
-        fillRow(tr, result.layers[rows[rows.length - 1] - 1].output, sums);
+        fillRow(group, result.layers[group.rows[group.rows.length - 1] - 1].output, sums);
       }
-      fillRow(byRow.total, null, result.totals);
+      fillRow(rows.total, null, result.totals);
     }
     for (const node of document.querySelectorAll("[data-total]")) {
       const value = totals[node.dataset.total]; // every declared total, those the JSON leaves out too
-      if (value !== undefined) node.textContent = grouped(value);
+      if (value !== undefined) setCell(node, grouped(value));
     }
-  }
-
-  /* The layer rows (1-based) that a group holds. */
-  function groupRows(table, group) {
-    const rows = [];
-    for (const tr of table.querySelectorAll("tr[data-row][data-in]")) {
-      if (tr.dataset.in.split(" ").includes(group)) rows.push(Number(tr.dataset.row));
-    }
-    return rows;
   }
 
   /* Folding: a row shows when every group that holds it is open. */
