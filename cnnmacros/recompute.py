@@ -226,7 +226,7 @@ class _Program:
         template = _literal(symbolic.to_json(size=lambda v: v), printer)
         params = ", ".join(f"v0_{i}" for i in range(rank))
         body = "\n".join(self.lines)
-        extra = ", ".join(f"{json.dumps(t.key)}: {_literal(symbolic.totals[t.key], printer)}" for t in declared.TOTALS)
+        extra = ", ".join(f"{_string(t.key)}: {_literal(symbolic.totals[t.key], printer)}" for t in declared.TOTALS)
         return (
             f"function (F, {params}) {{\nconst P = [];\n{body}\nif (P.length) return P;\n"
             f"return {{json: {template}, totals: {{{extra}}}}};\n}}"
@@ -283,7 +283,7 @@ class _Program:
         assumed = [printer.expression(sympy.Eq(a, b)) for a, b in shared.assumed]
         assumed += [(c if outcome else f"!{c}") for c, outcome in ((_rename(c, names), o) for c, o in entry.choices)]
         if assumed:
-            self.lines.append(self.check(layer, "", "!(" + " && ".join(assumed) + ")", [json.dumps(CANNOT)], True))
+            self.lines.append(self.check(layer, "", "!(" + " && ".join(assumed) + ")", [_string(CANNOT)], True))
         output = tuple(
             self.define(names, None, shared.back, f"v{k}_{i}", "s", v, reference.output[i])
             for i, v in enumerate(entry.output)
@@ -291,7 +291,7 @@ class _Program:
         for v in output:
             if not isinstance(v, int) and v not in self.checked:  # a layer type without its own check
                 self.checked.add(v)
-                self.lines.append(self.check(layer, "", f"{self.names[v]} < 1n", [json.dumps(CANNOT)], True))
+                self.lines.append(self.check(layer, "", f"{self.names[v]} < 1n", [_string(CANNOT)], True))
         figures: dict[str, Any] = {}
         for figure in declared.FIGURES:  # read when called: a figure declared later comes along
             value, ref = entry.figures[figure.key], reference.figures[figure.key]
@@ -342,7 +342,7 @@ class _Program:
             parts = []
             for literal, name, _spec, _conversion in _FORMAT.parse(message):
                 if literal:
-                    parts.append(json.dumps(printable(literal)))
+                    parts.append(_string(printable(literal)))
                 if name is not None:
                     parts.append(_value(values[name], printer))
             guards.append((key, printer.expression(fails), parts, stops))
@@ -396,9 +396,9 @@ class _Program:
         and path, and (``stops``) the end of the program."""
         where = layer.problem(self.architecture.file, key or None, "")
         if where.message:
-            parts = [*parts, json.dumps(printable(where.message))]
+            parts = [*parts, _string(printable(where.message))]
         text = " + ".join(parts) or '""'
-        push = f"P.push([{where.line}, {json.dumps(printable(where.path))}, {text}]);"
+        push = f"P.push([{where.line}, {_string(printable(where.path))}, {text}]);"
         return f"if ({fails}) {{ {push}{' return P;' if stops else ''} }}"
 
 
@@ -407,10 +407,16 @@ _FORMAT = __import__("string").Formatter()
 
 def _value(value: Value, printer: BigIntPrinter) -> str:
     if isinstance(value, str):
-        return json.dumps(printable(value))
+        return _string(printable(value))
     if isinstance(value, tuple):
         return "[" + ", ".join(printer.expression(v) for v in value) + '].join("x")'
     return f"String({printer.expression(value)})"
+
+
+def _string(value: Any) -> str:
+    """JSON as JavaScript inside a page's ``<script>``: ``<``, ``>`` and ``&`` escaped, so that no
+    author's text (a layer named ``</script>``) can end the element or read as markup."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 class _Text(str):
@@ -493,11 +499,11 @@ class _Names:
 def _literal(tree: Any, printer: BigIntPrinter) -> str:
     """The ``--json`` object as a JavaScript literal, each size an expression of the program."""
     if isinstance(tree, dict):
-        return "{" + ", ".join(f"{json.dumps(k)}: {_literal(v, printer)}" for k, v in tree.items()) + "}"
+        return "{" + ", ".join(f"{_string(k)}: {_literal(v, printer)}" for k, v in tree.items()) + "}"
     if isinstance(tree, list | tuple):
         return "[" + ", ".join(_literal(v, printer) for v in tree) + "]"
     if tree is None or isinstance(tree, str | bool | float):
-        return json.dumps(tree).replace("<", "\\u003c")
+        return _string(tree)
     if isinstance(tree, int):
         return f"{tree}n"
     if isinstance(tree, sympy.Symbol):
@@ -523,7 +529,7 @@ def script(architecture: Architecture, summary: Summary, cache: dict | None = No
     """The page's ``<script>``: its program, for ``window.cnnmacros`` (assets/cnnmacros/recompute.js)."""
     data = program(architecture, summary, cache)
     source = data.pop("source")
-    meta = json.dumps(data).replace("<", "\\u003c")
+    meta = _string(data)
     return f"<script>(window.cnnmacrosPages = window.cnnmacrosPages || []).push([{meta}, {source}]);</script>"
 
 
@@ -544,6 +550,6 @@ def formula_script(name: str) -> str:
         body = printer.expression(rhs)
     params = ", ".join(names[s] for s in f.args)
     return (
-        f"<script>(window.cnnmacrosFormulas = window.cnnmacrosFormulas || {{}})[{json.dumps(name)}] = "
+        f"<script>(window.cnnmacrosFormulas = window.cnnmacrosFormulas || {{}})[{_string(name)}] = "
         f"function (F, {params}) {{ return {body}; }};</script>"
     )
