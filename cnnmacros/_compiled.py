@@ -57,6 +57,10 @@ def batchnorm_non_trainable(C):
     return 2*C
 
 
+def batchnorm_saved_bytes(C, Z_e):
+    return 2*C*Z_e
+
+
 def batchnorm_scales(C):
     return C
 
@@ -67,6 +71,10 @@ def batchnorm_shifts(C):
 
 def batchnorm_trainable(C):
     return 2*C
+
+
+def buffer_bytes(N_s, Z_e, N_c):
+    return 8*N_c + N_s*Z_e
 
 
 def concat_channels(C_1, C_2):
@@ -257,8 +265,36 @@ def global_pool_output_size():
     return 1
 
 
+def grad_bytes(N_p, Z_e):
+    return N_p*Z_e
+
+
+def groupnorm_saved_bytes(B, G, Z_e):
+    return 2*B*G*Z_e
+
+
+def input_bytes(B, E, Z_e):
+    return B*E*Z_e
+
+
+def instancenorm_saved_bytes(N_r, B, C, Z_e):
+    return B*C*Z_e*(N_r + 2)
+
+
+def largest_batch(Z_M, Z_0, Z_1):
+    return ((-Z_0 + Z_M) // (Z_1))
+
+
+def layernorm_saved_bytes(B, A, C, Z_e):
+    return (2*A*B*Z_e) // (C)
+
+
 def lrn_macs_ptflops(A_in, C, K):
     return (A_in*(4*C + K - 1)) // (C)
+
+
+def lrn_saved_bytes(B, A, C, K, Z_e):
+    return (A*B*Z_e*(3*C + K - 1)) // (C)
 
 
 def macs_bicubic_thop(A):
@@ -329,8 +365,16 @@ def norm_affine_params(C):
     return 2*C
 
 
+def optimizer_bytes(N_o, N_p, Z_e):
+    return N_o*N_p*Z_e
+
+
 def pad_output_size(I, P_b, P_a):
     return I + P_a + P_b
+
+
+def padded_size(I, P_t):
+    return I + P_t
 
 
 def padding_before_half(P_t):
@@ -353,6 +397,10 @@ def prelu_weights(C):
     return C
 
 
+def same_padded_size(I, K, D):
+    return D*(K - 1) + I - 2*((D*(K - 1)) // (2))
+
+
 def same_padding_before(K, D):
     return ((D*(K - 1)) // (2))
 
@@ -365,8 +413,24 @@ def same_padding_total_strided(I, S, K, D):
     return _max(0, D*(K - 1) - I + S*((-((-(I)) // (S))) - 1) + 1)
 
 
+def saved_index_bytes(B, A):
+    return 8*A*B
+
+
+def saved_mask_bytes(B, A):
+    return A*B
+
+
+def saved_tensor_bytes(B, E, Z_e):
+    return B*E*Z_e
+
+
 def softmax_macs_thop(A_in, C):
     return (A_in*(3*C - 1)) // (C)
+
+
+def train_bytes(Z_x, Z_s, Z_p, Z_u, Z_g, Z_o):
+    return Z_g + Z_o + Z_p + Z_s + Z_u + Z_x
 
 
 def upsample_output_size(I, S_u):

@@ -72,22 +72,42 @@ def input_sizes(architecture: Architecture, text: str) -> tuple[int, ...]:
     return tuple(int(entry) for entry in entries)
 
 
-def summary(args: argparse.Namespace) -> int:
+def _computed(args: argparse.Namespace, training):  # noqa: ANN001, ANN202 - summary's helper
+    """The file's summary for ``training``, at ``--input`` when it is given."""
     from cnnmacros.engine import summarize
 
     if args.input is None:
-        result = summarize(args.file, convention=args.convention, dtype=args.dtype)
-    else:
-        import dataclasses
+        return summarize(args.file, convention=args.convention, dtype=args.dtype, training=training)
+    import dataclasses
 
-        from cnnmacros.architecture import read
-        from cnnmacros.engine import compute
+    from cnnmacros.architecture import read
+    from cnnmacros.engine import compute
 
-        architecture = read(args.file)
-        sized = dataclasses.replace(architecture, input=input_sizes(architecture, args.input))
-        result = compute(sized, convention=args.convention, dtype=args.dtype)
+    architecture = read(args.file)
+    sized = dataclasses.replace(architecture, input=input_sizes(architecture, args.input))
+    return compute(sized, convention=args.convention, dtype=args.dtype, training=training)
+
+
+def summary(args: argparse.Namespace) -> int:
+    from cnnmacros.rows import Training
+
+    training = Training(args.batch, args.device, args.optimizer)
+    result = _computed(args, training)
+    names = {s.name for v in result.input if not isinstance(v, int) for s in v.free_symbols}
+    if not isinstance(args.batch, int) and args.batch.name in names:
+        name = args.batch.name
+        print(f"{args.file}: --batch {name}: the file names an input size {name}; choose another name", file=sys.stderr)
+        return 1
+    fit = None
+    if args.fits is not None:
+        fit = _fit(args, result, training)
+        if fit is None:
+            return 1
     if args.format == "json":
-        print(json_text(result.to_json()))
+        data = result.to_json()
+        if fit is not None:
+            data["fits"] = {"memory": fit.memory, "largest_batch": fit.batch}
+        print(json_text(data))
     elif args.format != "table":
         from cnnmacros import exports
 
@@ -96,13 +116,57 @@ def summary(args: argparse.Namespace) -> int:
         else:
             print(exports.markdown_table(result) if args.format == "markdown" else exports.latex_table(result))
     else:
-        from cnnmacros.text import explain, table
+        from cnnmacros.text import explain, fits, table
 
         print(table(result))
+        if fit is not None:
+            print(fits(fit))
         if args.explain:
             print()
             print(explain(result))
     return 0
+
+
+def _fit(args: argparse.Namespace, result, training):  # noqa: ANN001, ANN202 - summary's helper
+    """The largest batch that fits in ``--fits``, from the training step's expression in B."""
+    import dataclasses
+
+    import sympy
+
+    from cnnmacros.memory import largest_batch
+
+    if isinstance(args.batch, int):  # the table's batch is a number: count once more in B
+        batch = sympy.Symbol("B", integer=True, positive=True)
+        result = _computed(args, dataclasses.replace(training, batch=batch))
+    else:
+        batch = args.batch
+    try:
+        return largest_batch(result.totals["train_bytes"], batch, args.fits)
+    except ValueError as exc:
+        print(f"{args.file}: --fits: {exc}", file=sys.stderr)
+        return None
+
+
+def _batch(text: str):  # noqa: ANN202 - an int or a SymPy symbol
+    """``--batch``: a positive integer, or a name for an expression in the batch size."""
+    from cnnmacros.architecture import is_symbol_name
+
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    if is_symbol_name(text) and not text.isdigit():
+        import sympy
+
+        return sympy.Symbol(text, integer=True, positive=True)
+    raise argparse.ArgumentTypeError(f"expected a positive integer or a name such as B, got {text!r}")
+
+
+def _memory(text: str) -> int:
+    from cnnmacros.memory import memory_size
+
+    try:
+        return memory_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def check(args: argparse.Namespace) -> int:
@@ -168,6 +232,7 @@ def parser() -> argparse.ArgumentParser:
     from cnnmacros.conventions import CONVENTIONS
     from cnnmacros.exports import FORMATS
     from cnnmacros.figures import DTYPES
+    from cnnmacros.memory import DEVICES, OPTIMIZERS
 
     top = argparse.ArgumentParser(
         prog="cnnmacros", description="Tensor sizes and parameter counts of CNNs, from formulas."
@@ -205,7 +270,36 @@ def parser() -> argparse.ArgumentParser:
         "--dtype",
         choices=list(DTYPES),
         default="float32",
-        help="element type for the byte totals (default float32)",
+        help="element type of the byte totals and the training memory (default float32); int64 indices "
+        "and byte masks keep their size; PyTorch trains no int8 model, so int8 memory is a size only",
+    )
+    p.add_argument(
+        "--batch",
+        type=_batch,
+        default=1,
+        help="batch size of the training memory: a positive integer (default 1) or a name such as B, for "
+        "exact expressions in it (PyTorch's counts from batch 2 on: at batch 1 it cannot train batch norm, "
+        "and takes some views where it otherwise copies)",
+    )
+    p.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="cuda",
+        help="where the training runs (default cuda): PyTorch's kernels differ for dropout's mask",
+    )
+    p.add_argument(
+        "--optimizer",
+        choices=list(OPTIMIZERS),
+        default="adam",
+        help="0, 1, 2 and 2 state tensors per parameter (default adam); Adam's per-tensor step counters, "
+        "4 bytes each, are left out",
+    )
+    p.add_argument(
+        "--fits",
+        type=_memory,
+        metavar="SIZE",
+        help="print the largest batch whose training step fits in SIZE, such as 24GiB (B, KB, MB, GB, KiB, "
+        "MiB or GiB), worked exactly from the expression in the batch size",
     )
     p.set_defaults(run=summary)
     p = sub.add_parser(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from cnnmacros.figures import Context, work
+from cnnmacros.figures import Context, arguments, work
 from cnnmacros.rows import Size, Step, product
 
 MacsRule = Callable[[Context], tuple[Size, list[Step]]]
@@ -124,9 +124,7 @@ def dense_macs_bias(ctx: Context) -> tuple[Size, list[Step]]:
 def _per_element(formula: str, label: str) -> MacsRule:
     """A rule that counts the elements of the layer's input (``A_in``), its output (``A``) or its
     channels (``C``), as its formula names them."""
-    from cnnmacros.formulas import formula as get
-
-    names = [a.name for a in get(formula).args]
+    names = arguments(formula)
 
     def rule(ctx: Context) -> tuple[Size, list[Step]]:
         given = {"A_in": product(ctx.row.input), "A": product(ctx.row.output), "C": ctx.row.input[-1]}

@@ -18,16 +18,23 @@ from cnnmacros.blocks import views
 from cnnmacros.errors import ArchitectureError, Problem
 from cnnmacros.figures import Context, State, fill, input_state, totals
 from cnnmacros.layers import REGISTRY
-from cnnmacros.rows import Condition, Row, Summary, json_size
+from cnnmacros.rows import Condition, Row, Summary, Training, json_size
 
 
-def compute(architecture: Architecture, convention: str = "cnnmacros", dtype: str = "float32") -> Summary:
+def compute(
+    architecture: Architecture,
+    convention: str = "cnnmacros",
+    dtype: str = "float32",
+    training: Training | None = None,
+) -> Summary:
     """Every layer's row and the totals; raises ``ArchitectureError`` with all problems found.
 
-    A state (the shape and the receptive field) flows from each layer to the layers that read it;
-    the layer type gives the shape and its own counts, and ``figures.fill`` every other figure.
-    ``convention`` names whose multiply-accumulates are counted, ``dtype`` the size of an element.
+    A state (the shape, the receptive field, the training tensor) flows from each layer to the
+    layers that read it; the layer type gives the shape and its own counts, and ``figures.fill``
+    every other figure. ``convention`` names whose multiply-accumulates are counted, ``dtype`` the
+    size of an element, ``training`` the batch size, device and optimizer of the memory figures.
     """
+    training = training or Training()
     problems: list[Problem] = []
     rows: list[Row] = []
     bounds = _Bounds(architecture.input)
@@ -43,13 +50,13 @@ def compute(architecture: Architecture, convention: str = "cnnmacros", dtype: st
         kind = REGISTRY[layer.type]
         row = kind.compute_inputs(layer, [s.shape for s in inputs], report)
         if row is not None:
-            fill(Context(layer, kind.family, inputs, row, report, convention))
+            fill(Context(layer, kind.family, inputs, row, report, convention, dtype, training))
         problems += found
         if row is None:
             break  # the output is unknown, so later layers cannot be checked
         rows.append(row)
         bounds.see(row)
-        state = states[layer.name] = State(row.output, row.figures["receptive_field"])
+        state = states[layer.name] = State(row.output, row.figures["receptive_field"], row.facts.get("tensor"))
     if not problems and bounds.symbols:
         problems += bounds.finish(architecture, rows)
     if problems:
@@ -62,9 +69,10 @@ def compute(architecture: Architecture, convention: str = "cnnmacros", dtype: st
         architecture.source,
         architecture.input,
         rows,
-        totals=totals(rows, dtype),
+        totals=totals(rows, dtype, training),
         convention=convention,
         dtype=dtype,
+        training=training,
         blocks=block_views,
         stages=stage_views,
     )
@@ -140,11 +148,15 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def summarize(
-    path: Path | str, display: str | None = None, convention: str = "cnnmacros", dtype: str = "float32"
+    path: Path | str,
+    display: str | None = None,
+    convention: str = "cnnmacros",
+    dtype: str = "float32",
+    training: Training | None = None,
 ) -> Summary:
     """Read, validate and compute one architecture file."""
     with _no_cycle_collection():
-        return compute(read(path, display), convention, dtype)
+        return compute(read(path, display), convention, dtype, training)
 
 
 def concrete_inputs(architecture: Architecture, how_many: int = 3, budget: int = 1000) -> list[tuple[int, ...]]:

@@ -17,12 +17,13 @@ A figure is computed in one of three ways:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cnnmacros import _compiled as compiled
-from cnnmacros.rows import Field, Row, Shape, Size, Step, Window, add_up
+from cnnmacros.rows import Field, Row, Shape, Size, Step, Training, Window, add_up
 
 if TYPE_CHECKING:
     from cnnmacros.architecture import LayerSpec
@@ -33,16 +34,20 @@ AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 @dataclass(frozen=True)
 class State:
-    """What flows from one layer to the next: the output's shape and its receptive field."""
+    """What flows from one layer to the next: the output's shape, its receptive field, and the
+    tensor of the training forward pass (``cnnmacros.memory.Tensor``: its storage and layout)."""
 
     shape: Shape
     field: Field | None
+    tensor: Any = None
 
 
 def input_state(shape: Shape) -> State:
-    """The network's input: each position sees itself."""
+    """The network's input: each position sees itself; its storage belongs to no layer."""
+    from cnnmacros.memory import input_tensor
+
     rank = len(shape) - 1
-    return State(shape, Field((1,) * rank, (1,) * rank, (0,) * rank) if rank else None)
+    return State(shape, Field((1,) * rank, (1,) * rank, (0,) * rank) if rank else None, input_tensor(shape))
 
 
 @dataclass
@@ -55,6 +60,8 @@ class Context:
     row: Row
     report: Report
     convention: str = "cnnmacros"
+    dtype: str = "float32"
+    training: Training = field(default_factory=Training)
 
 
 Rule = Callable[[Context], tuple[Any, list[Step]]]
@@ -68,6 +75,14 @@ def work(key: str, label: str, formula: str, **values: Size) -> Step:
     return Step(key, label, formula, values, tidy(_apply(getattr(compiled, formula), values)))
 
 
+@functools.lru_cache(maxsize=256)
+def arguments(formula: str) -> tuple[str, ...]:
+    """A formula's arguments, in order, from its generated function: no SymPy on the numeric path
+    (importing the formula module costs a command half a second)."""
+    code = getattr(compiled, formula).__code__
+    return code.co_varnames[: code.co_argcount]
+
+
 _STANDS_FOR: dict[str, Any] = {}
 """One integer symbol per formula argument, standing for a compound symbolic value."""
 
@@ -77,6 +92,11 @@ def _apply(function: Callable[..., Size], values: dict[str, Size]) -> Size:
     replaced by the value in the result. SymPy then decides floor(36*a*b) = 36*a*b once for all
     layers, not again for each new expression (a new one per layer in a file whose sizes shrink:
     about 10 ms each). Exact: the result holds for every integer the symbol takes."""
+    for v in values.values():  # numbers only, the common case: no dictionary to build
+        if not isinstance(v, int):
+            break
+    else:
+        return function(**values)
     compound = {k: v for k, v in values.items() if not isinstance(v, int) and not v.is_Symbol}
     if not compound:
         return function(**values)
@@ -158,6 +178,12 @@ def _flops(row: Row) -> Size:
 
 def _params(row: Row) -> Size:
     return row.figures["weights"] + row.figures["biases"]
+
+
+def _saved(ctx: Context) -> tuple[Size, list[Step]]:
+    from cnnmacros.memory import saved_rule  # the memory rules import this module
+
+    return saved_rule(ctx)
 
 
 def _field(ctx: Context) -> tuple[Field | None, list[Step]]:
@@ -338,6 +364,29 @@ FIGURES: tuple[Figure, ...] = (
         rule=_activations,
     ),
     Figure(
+        "saved_bytes",
+        "Saved",
+        "bytes this layer's training forward pass allocates and autograd keeps for the backward pass: its "
+        "output when a later step saves it, its own indices, masks, statistics and copies; for the batch "
+        "size, dtype and device in force (a view, such as a flatten, allocates nothing; the input belongs "
+        "to no layer)",
+        formulas=(
+            "saved_tensor_bytes",
+            "saved_index_bytes",
+            "saved_mask_bytes",
+            "batchnorm_saved_bytes",
+            "layernorm_saved_bytes",
+            "groupnorm_saved_bytes",
+            "instancenorm_saved_bytes",
+            "lrn_saved_bytes",
+            "same_padded_size",
+            "padded_size",
+        ),
+        defined_by=("every layer",),
+        rule=_saved,
+        columns=("terminal",),  # the site gives it a table of its own: the layer table is full
+    ),
+    Figure(
         "receptive_field",
         "Receptive field",
         "input positions one output position sees along each spatial axis; null without spatial axes",
@@ -353,10 +402,14 @@ FIGURES: tuple[Figure, ...] = (
 FIGURE: dict[str, Figure] = {f.key: f for f in FIGURES}
 
 
-def fill(ctx: Context) -> None:
-    """Every declared figure of ``ctx.row``: the layer's own, then the rules', then the derived ones."""
+def fill(ctx: Context, without: tuple[str, ...] = ()) -> None:
+    """Every declared figure of ``ctx.row``: the layer's own, then the rules', then the derived ones.
+    ``without`` leaves rules out (the browser's program generator works ``saved_bytes`` apart: it
+    needs the tensors of the whole network)."""
     figures = ctx.row.figures
     for figure in FIGURES:
+        if figure.key in without:
+            continue
         if figure.rule is not None:
             value, steps = figure.rule(ctx)
             figures[figure.key] = value
@@ -378,34 +431,69 @@ DTYPES: dict[str, int] = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 class Total:
     """One figure of the totals: a sum over the rows, or worked from the totals before it.
 
-    ``text`` is its line in the terminal (``{convention}`` and ``{dtype}`` are filled in; empty:
-    no line); ``json`` false keeps a line the terminal prints for readers out of the JSON.
+    ``text`` is its line in the terminal (``{convention}``, ``{dtype}``, ``{batch}``, ``{device}``
+    and ``{optimizer}`` are filled in; empty: no line); ``json`` false keeps a line the terminal
+    prints for readers out of the JSON.
     """
 
     key: str
     text: str
     help: str
-    compute: Callable[[list[Row], dict[str, Size], int], Size] | None = None
+    compute: Callable[[list[Row], dict[str, Size], int, Training], Size] | None = None
     bytes: bool = False
     json: bool = True
+    formula: str = ""
 
 
-def _forward_backward(rows: list[Row], totals: dict[str, Size], element: int) -> Size:
+def _forward_backward(rows: list[Row], totals: dict[str, Size], element: int, training: Training) -> Size:
     outputs = add_up(r.figures["activations"] for r in rows if r.figures["params"] != 0)
     return compiled.forward_backward_bytes(A_p=outputs, Z_e=element)
+
+
+def _input_bytes(rows: list[Row], totals: dict[str, Size], element: int, training: Training) -> Size:
+    elements = rows[0].input if rows else ()
+    from cnnmacros.rows import product
+
+    return expanded(compiled.input_bytes(B=training.batch, E=product(elements), Z_e=element))
+
+
+def _buffer_bytes(rows: list[Row], totals: dict[str, Size], element: int, training: Training) -> Size:
+    counters = sum(1 for r in rows if r.facts.get("counter"))
+    return compiled.buffer_bytes(N_s=totals["non_trainable"], Z_e=element, N_c=counters)
+
+
+def _optimizer_bytes(rows: list[Row], totals: dict[str, Size], element: int, training: Training) -> Size:
+    from cnnmacros.memory import OPTIMIZERS
+
+    return compiled.optimizer_bytes(N_o=OPTIMIZERS[training.optimizer], N_p=totals["params"], Z_e=element)
+
+
+def _train_bytes(rows: list[Row], totals: dict[str, Size], element: int, training: Training) -> Size:
+    parts = {"Z_x": "input_bytes", "Z_s": "saved_bytes", "Z_p": "param_bytes"}
+    parts.update({"Z_u": "buffer_bytes", "Z_g": "grad_bytes", "Z_o": "optimizer_bytes"})
+    return expanded(compiled.train_bytes(**{symbol: totals[key] for symbol, key in parts.items()}))
+
+
+def expanded(value: Size) -> Size:
+    """A total in the batch size as ``a*B + b``: expanded, where ``tidy`` factors."""
+    if isinstance(value, int):
+        return value
+    import sympy
+
+    return sympy.expand(value)
 
 
 TOTALS: tuple[Total, ...] = (
     Total("weights", "", FIGURE["weights"].help),
     Total("biases", "", FIGURE["biases"].help),
     Total("params", "Parameters (weights and biases)", FIGURE["params"].help),
-    Total("trainable", "Trainable", "all parameters are trainable", lambda rows, t, e: t["params"], json=False),
+    Total("trainable", "Trainable", "all parameters are trainable", lambda rows, t, e, m: t["params"], json=False),
     Total("non_trainable", "Non-trainable (batch-norm running statistics)", FIGURE["non_trainable"].help),
     Total(
         "keras_total",
         "Total as Keras counts it (trainable + non-trainable)",
         "Keras lists batch norm's statistics as parameters",
-        lambda rows, t, e: t["params"] + t["non_trainable"],
+        lambda rows, t, e, m: t["params"] + t["non_trainable"],
         json=False,
     ),
     Total("macs", "MACs ({convention} convention, one example)", FIGURE["macs"].help),
@@ -415,8 +503,9 @@ TOTALS: tuple[Total, ...] = (
         "param_bytes",
         "Params size ({dtype})",
         "parameters x bytes per element (torchinfo's total_param_bytes)",
-        compute=lambda rows, totals, element: compiled.param_bytes(N_p=totals["params"], Z_e=element),
+        compute=lambda rows, totals, element, m: compiled.param_bytes(N_p=totals["params"], Z_e=element),
         bytes=True,
+        formula="param_bytes",
     ),
     Total(
         "forward_backward_bytes",
@@ -424,16 +513,66 @@ TOTALS: tuple[Total, ...] = (
         "torchinfo's figure: twice the output bytes of the layers that have parameters (total_output_bytes)",
         compute=_forward_backward,
         bytes=True,
+        formula="forward_backward_bytes",
+    ),
+    Total(
+        "input_bytes",
+        "Input size ({dtype}, batch {batch})",
+        "the input batch, kept or not",
+        compute=_input_bytes,
+        bytes=True,
+        formula="input_bytes",
+    ),
+    Total(
+        "saved_bytes",
+        "Saved for the backward pass ({dtype}, batch {batch}, {device})",
+        "the sum over the layers of what autograd keeps for the backward pass",
+        bytes=True,
+    ),
+    Total(
+        "buffer_bytes",
+        "Buffers (running statistics and batch counters)",
+        "batch norm's running mean and variance, of the chosen type, and its int64 counter of batches",
+        compute=_buffer_bytes,
+        bytes=True,
+        formula="buffer_bytes",
+    ),
+    Total(
+        "grad_bytes",
+        "Gradients ({dtype})",
+        "one gradient per trainable parameter",
+        compute=lambda rows, totals, element, m: compiled.grad_bytes(N_p=totals["params"], Z_e=element),
+        bytes=True,
+        formula="grad_bytes",
+    ),
+    Total(
+        "optimizer_bytes",
+        "Optimizer state ({optimizer})",
+        "0, 1, 2 and 2 state tensors per trainable parameter for sgd, momentum, adam and adamw; Adam's "
+        "per-tensor step counters (4 bytes each) are left out",
+        compute=_optimizer_bytes,
+        bytes=True,
+        formula="optimizer_bytes",
+    ),
+    Total(
+        "train_bytes",
+        "Training step ({optimizer}, batch {batch}, {device})",
+        "input, saved tensors, parameters, buffers, gradients and optimizer state: what a training step "
+        "holds at the end of its forward pass (activation gradients and workspace come on top)",
+        compute=_train_bytes,
+        bytes=True,
+        formula="train_bytes",
     ),
 )
 
 
-def totals(rows: list[Row], dtype: str) -> dict[str, Size]:
-    """Every declared total of ``rows``, for elements of ``dtype``."""
+def totals(rows: list[Row], dtype: str, training: Training | None = None) -> dict[str, Size]:
+    """Every declared total of ``rows``, for elements of ``dtype`` and the training step in force."""
+    training = training or Training()
     out: dict[str, Size] = {}
     for total in TOTALS:
         if total.compute is None:
             out[total.key] = add_up(r.figures[total.key] for r in rows)
         else:
-            out[total.key] = total.compute(rows, out, DTYPES[dtype])
+            out[total.key] = total.compute(rows, out, DTYPES[dtype], training)
     return out

@@ -49,7 +49,7 @@ LEGEND: dict[str, str] = {
     "W": "width of the input",
     "C_in": "number of input channels",
     "C_out": "number of output channels (kernels, filters)",
-    "G": "number of groups (1 for an ordinary convolution)",
+    "G": "number of groups of channels (1 for an ordinary convolution)",
     "C": "number of channels",
     "C_1": "channels of the first input",
     "C_2": "channels of the second input",
@@ -69,6 +69,22 @@ LEGEND: dict[str, str] = {
     "Z_p": "bytes of the parameters",
     "A_p": "elements of the outputs of the layers that have parameters",
     "Z_fb": "torchinfo's forward/backward pass size, in bytes",
+    "B": "batch size: examples in one training step",
+    "E": "elements of a tensor for one example",
+    "I_p": "size along one axis of a zero-padded copy of the input",
+    "N_r": "per-channel tensors that instance normalization repeats for every example",
+    "N_c": "counters of batches seen: one per normalization that keeps running statistics",
+    "N_o": "state tensors the optimizer keeps per parameter (0 for SGD, 1 with momentum, 2 for Adam)",
+    "Z_t": "bytes of one tensor (or one kind of tensor) that a layer keeps for the backward pass",
+    "Z_x": "bytes of the input batch",
+    "Z_s": "bytes kept for the backward pass, summed over the layers",
+    "Z_u": "bytes of the buffers: running statistics and their counters",
+    "Z_g": "bytes of the gradients, one per trainable parameter",
+    "Z_o": "bytes of the optimizer's state",
+    "Z_T": "bytes of one training step: input, saved tensors, parameters, buffers, gradients and optimizer state",
+    "Z_1": "bytes of a training step that grow with each example of the batch",
+    "Z_0": "bytes of a training step that do not depend on the batch size",
+    "Z_M": "bytes of memory available",
     "R": "receptive field: input positions one output position sees along an axis",
     "J": "jump: input positions between neighbouring output positions",
     "X": "offset: the first input position that output position 0 sees (negative in the padding)",
@@ -82,7 +98,8 @@ LEGEND: dict[str, str] = {
 }
 
 _SIGNED = {"X", "X_in", "X_1", "X_2"}  # offsets lie before the input when it is padded
-_ZERO_OR_MORE = {"P", "P_t", "P_b", "P_a", "P_o", "V_b", "V_a", "A_p"}
+_ZERO_OR_MORE = {"P", "P_t", "P_b", "P_a", "P_o", "V_b", "V_a", "A_p", "N_r", "N_c", "N_o"}
+_ZERO_OR_MORE |= {"Z_t", "Z_s", "Z_u", "Z_g", "Z_o", "Z_0", "Z_M"}
 
 
 def _symbol(name: str) -> Symbol:
@@ -101,6 +118,9 @@ P_a, P_o, V_b, V_a, S_u, Q = (_symbol(n) for n in ("P_a", "P_o", "V_b", "V_a", "
 P_t = _symbol("P_t")
 I_d, I_h, I_w = (_symbol(n) for n in ("I_d", "I_h", "I_w"))
 R_in, J_in, X_in, R_1, X_1, R_2, X_2 = (_symbol(n) for n in ("R_in", "J_in", "X_in", "R_1", "X_1", "R_2", "X_2"))
+B, E, I_p, N_r, N_c, N_o, N_s = (_symbol(n) for n in ("B", "E", "I_p", "N_r", "N_c", "N_o", "N_s"))
+Z_x, Z_s, Z_p, Z_u, Z_g, Z_o = (_symbol(n) for n in ("Z_x", "Z_s", "Z_p", "Z_u", "Z_g", "Z_o"))
+Z_0, Z_1, Z_M = (_symbol(n) for n in ("Z_0", "Z_1", "Z_M"))
 
 
 @dataclass(frozen=True)
@@ -612,6 +632,7 @@ def _build() -> dict[str, Formula]:
             "From the first position either input sees to the last one: the whole span, holes included.",
         ),
     ]
+    formulas += _memory()
     for rank, kernel in _KERNELS.items():
         outputs = _OUTPUTS[rank]
         formulas += [
@@ -713,6 +734,149 @@ def _build() -> dict[str, Formula]:
         )
     )
     return {f.name: f for f in formulas}
+
+
+def _memory() -> list[Formula]:
+    """Training memory: what each layer keeps for the backward pass, and a training step's totals."""
+    return [
+        Formula(
+            "saved_tensor_bytes",
+            "Bytes of a tensor kept for the backward pass",
+            "Z_t",
+            B * E * Z_e,
+            (B, E, Z_e),
+            "E elements for each of the B examples, each of the chosen type.",
+        ),
+        Formula(
+            "saved_index_bytes",
+            "Bytes of the indices max pooling keeps",
+            "Z_t",
+            8 * B * A,
+            (B, A),
+            "One int64 index of the maximum per output element, 8 bytes whatever the type of the values.",
+        ),
+        Formula(
+            "saved_mask_bytes",
+            "Bytes of dropout's mask on a GPU",
+            "Z_t",
+            B * A,
+            (B, A),
+            "CUDA's fused dropout keeps a mask of one byte (a bool) per element; on the CPU the mask is "
+            "a tensor of the chosen type (the formula above).",
+        ),
+        Formula(
+            "same_padded_size",
+            "Size of the padded copy for 'same' padding with an odd total",
+            "I_p",
+            I + D * (K - 1) - 2 * floor(D * (K - 1) / 2),
+            (I, K, D),
+            "PyTorch pads both sides by the smaller half inside the convolution and adds the odd zero to "
+            "a copy of the input; where the total is even it pads inside and makes no copy.",
+        ),
+        Formula(
+            "padded_size",
+            "Size of the padded copy for 'same' with a stride",
+            "I_p",
+            I + P_t,
+            (I, P_t),
+            "The standard model pads with F.pad before the convolution, so the convolution keeps the padded copy.",
+        ),
+        Formula(
+            "batchnorm_saved_bytes",
+            "Bytes of batch norm's batch statistics",
+            "Z_t",
+            2 * C * Z_e,
+            (C, Z_e),
+            "The mean and the inverse standard deviation of the batch, per channel: they do not grow with B.",
+        ),
+        Formula(
+            "layernorm_saved_bytes",
+            "Bytes of layer norm's statistics",
+            "Z_t",
+            2 * B * A * Z_e / C,
+            (B, A, C, Z_e),
+            "A mean and an inverse standard deviation for each of the A/C positions of every example.",
+        ),
+        Formula(
+            "groupnorm_saved_bytes",
+            "Bytes of group norm's statistics",
+            "Z_t",
+            2 * B * G * Z_e,
+            (B, G, Z_e),
+            "A mean and an inverse standard deviation per group of every example.",
+        ),
+        Formula(
+            "instancenorm_saved_bytes",
+            "Bytes instance normalization keeps besides its input",
+            "Z_t",
+            (2 + N_r) * B * C * Z_e,
+            (N_r, B, C, Z_e),
+            "PyTorch runs batch norm on the batch seen as one example of B x C channels: a mean and an "
+            "inverse deviation per channel of every example, and the per-channel tensors it repeats B "
+            "times for that (the scales when affine, the running mean and variance when tracked).",
+        ),
+        Formula(
+            "lrn_saved_bytes",
+            "Bytes local response normalization keeps besides its input",
+            "Z_t",
+            B * Z_e * (2 * A + A * (C + K - 1) / C),
+            (B, A, C, K, Z_e),
+            "F.local_response_norm is a chain of tensor operations: it keeps the squares padded along the "
+            "channels (C + K - 1 per position), the scaled sum and its power.",
+        ),
+        Formula(
+            "input_bytes",
+            "Bytes of the input batch",
+            "Z_x",
+            B * E * Z_e,
+            (B, E, Z_e),
+            "The whole input batch, kept or not.",
+        ),
+        Formula(
+            "grad_bytes",
+            "Bytes of the gradients",
+            "Z_g",
+            N_p * Z_e,
+            (N_p, Z_e),
+            "One gradient per trainable parameter, of the parameter's type.",
+        ),
+        Formula(
+            "optimizer_bytes",
+            "Bytes of the optimizer's state",
+            "Z_o",
+            N_o * N_p * Z_e,
+            (N_o, N_p, Z_e),
+            "Momentum keeps one buffer per parameter, Adam and AdamW two moments; Adam's step counters "
+            "(4 bytes per parameter tensor) are left out.",
+        ),
+        Formula(
+            "buffer_bytes",
+            "Bytes of the buffers",
+            "Z_u",
+            N_s * Z_e + 8 * N_c,
+            (N_s, Z_e, N_c),
+            "The running means and variances, of the chosen type, and an int64 counter of batches per "
+            "normalization that keeps them.",
+        ),
+        Formula(
+            "train_bytes",
+            "Bytes of one training step",
+            "Z_T",
+            Z_x + Z_s + Z_p + Z_u + Z_g + Z_o,
+            (Z_x, Z_s, Z_p, Z_u, Z_g, Z_o),
+            "Everything a training step holds at the end of its forward pass, activation gradients and "
+            "workspace aside.",
+        ),
+        Formula(
+            "largest_batch",
+            "The largest batch that fits",
+            "B",
+            floor((Z_M - Z_0) / Z_1),
+            (Z_M, Z_0, Z_1),
+            "A training step takes Z_1 B + Z_0 bytes: every term grows with the batch but batch norm's "
+            "statistics, the parameters, gradients, buffers and optimizer state.",
+        ),
+    ]
 
 
 FORMULAS: dict[str, Formula] = _build()

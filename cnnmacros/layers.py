@@ -1,8 +1,10 @@
 """The layer-type registry: one registered class per kind of layer.
 
 As in fvcore's handler registry, a layer type is looked up by its name. Each declares its options
-(default and validator), the formulas it uses, and how it turns an input shape into an output
-shape and counts. Adding a layer type means adding one class here and its tests.
+(default and validator), the formulas it uses, how it turns an input shape into an output
+shape and counts, and what its forward pass in training keeps for the backward pass (``forward``,
+and ``keeps`` in words for the Training memory page). Adding a layer type means adding one class
+here and its tests.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from cnnmacros import _compiled as compiled
+from cnnmacros import layout as lay
 from cnnmacros.figures import AXES, per_axis_steps, work
 from cnnmacros.guards import below, both, decide, failed, unequal
+from cnnmacros.memory import Forward, Keeps
 from cnnmacros.options import REQUIRED, Option, boolean, choice, fraction, integer, number, pairs, per_axis, sizes
 from cnnmacros.rows import Condition, Row, Shape, Size, Step, Window, format_shape, is_number, product
 
@@ -47,6 +51,13 @@ class LayerKind:
     formulas: ClassVar[tuple[str, ...]] = ()
     sources: ClassVar[tuple[int, int | None]] = (1, 1)
     """How many inputs the layer takes (at least, at most): one, the layer before unless `from` says."""
+    keeps: Keeps
+    """What its training forward pass keeps for the backward pass, for the Training memory page."""
+
+    def forward(self, f: Forward) -> None:
+        """What PyTorch's forward pass of this layer in training saves (``f.keep_input``,
+        ``f.keep_output``, ``f.keep``) and how its output is laid out (``f.output``)."""
+        raise NotImplementedError(self.type_name)
 
     def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
         """The layer's row, or None when its output shape cannot be known (after a report)."""
@@ -215,6 +226,56 @@ class Conv(Spatial):
         facts = {"window": window, "C_in": c_in, "C_out": filters, "G": groups, "bias": o["bias"]}
         return self.row(layer, shape, (*out, filters), steps=steps, facts=facts, weights=weights.result, biases=biases)
 
+    keeps = Keeps(
+        "its input; with 'same' padding whose total is odd along an axis, or 'same' with a stride, a "
+        "zero-padded copy of it instead",
+        "the gradient of the weights is the input correlated with the output's gradient, so the "
+        "input is kept even where it needs no gradient of its own",
+        ("saved_tensor_bytes", "same_padded_size", "padded_size"),
+    )
+
+    def forward(self, f: Forward) -> None:
+        o, rank, x = f.layer.options, self.rank, f.layouts[0]
+        kernel, stride, dilation = (_axes(o[k], rank) for k in ("kernel", "stride", "dilation"))
+        entries = []
+        if o["padding"] == "same" and any(st != 1 for st in stride):  # F.pad, then the convolution
+            for axis, i in zip(AXES[rank], f.row.input[:-1], strict=True):
+                entries.append(("padded_size", {"I": i, "P_t": f.row.step(f"padding_total_{axis}").result}))
+        elif o["padding"] == "same" and any(d * (k - 1) % 2 for k, d in zip(kernel, dilation, strict=True)):
+            for i, k, d in zip(f.row.input[:-1], kernel, dilation, strict=True):
+                entries.append(("same_padded_size", {"I": i, "K": k, "D": d}))
+        if entries:
+            steps, padded = per_axis_steps("padded_size", "size of the zero-padded copy", AXES[rank], entries)
+            f.steps += steps
+            f.keep("zero-padded copy of the input", "saved_tensor_bytes", E=product((*padded, f.row.input[-1])))
+            x = pad_layout(x, lay.torch_sizes((*padded, f.row.input[-1])))
+        else:
+            f.keep_input(0)
+        f.output(convolution_layout(x, f.out_sizes))
+
+
+def convolution_layout(x: lay.Layout, sizes: tuple[int, ...]) -> lay.Layout:
+    """oneDNN's convolutions write the format their input suggests; a 1D one runs as 2D on the
+    input made contiguous and unsqueezed (a tensor contiguous but for a size-1 axis stays as it is)."""
+    if x.dim == 3:
+        wide = lay.unsqueeze(lay.make_contiguous(x)[0], 2)
+        return lay.squeeze(suggested(wide, (*sizes[:2], 1, sizes[2])), 2)
+    return suggested(x, sizes)
+
+
+def sympy_max(a: Size, b: Size) -> Size:
+    return max(a, b) if is_number(a) and is_number(b) else compiled._max(a, b)
+
+
+def suggested(t: lay.Layout, sizes: tuple[int, ...]) -> lay.Layout:
+    """A new tensor of ``sizes`` in the memory format that ``t`` suggests (most 2D and 3D kernels)."""
+    return lay.in_format(sizes, lay.suggest_memory_format(t))
+
+
+def pad_layout(t: lay.Layout, sizes: tuple[int, ...]) -> lay.Layout:
+    """``constant_pad_nd``'s output: a clone when nothing is added, else the format ``t`` suggests."""
+    return lay.empty_like(t) if sizes == t.sizes else suggested(t, sizes)
+
 
 class Pool(Spatial):
     formulas = ("pool_output_size", "pool_output_size_ceil")
@@ -283,6 +344,51 @@ class Pool(Spatial):
         facts = {"window": Window(pool, stride, (1,) * rank, padding)}
         return self.row(layer, shape, (*out, shape[-1]), steps=steps, facts=facts)
 
+    @property
+    def keeps(self) -> Keeps:  # type: ignore[override]
+        if self.family == "maxpool":
+            return Keeps(
+                "its input and the index of each maximum, as int64",
+                "the gradient flows back to the one input that was the maximum of each window",
+                ("saved_tensor_bytes", "saved_index_bytes"),
+            )
+        return Keeps(
+            "its input",
+            "the backward pass needs only the input's shape, but PyTorch's avg_pool saves the input itself",
+            ("saved_tensor_bytes",),
+        )
+
+    def forward(self, f: Forward) -> None:
+        f.keep_input(0)
+        if self.family == "maxpool":
+            f.keep("indices of the maxima (int64)", "saved_index_bytes", A=f.row.figures["activations"])
+        mode = "max" if self.family == "maxpool" else "avg"
+        f.output(pool_layout(f, mode, self.rank))
+
+
+def pool_layout(f: Forward, mode: str, rank: int, sizes: tuple[int, ...] | None = None) -> lay.Layout:
+    """The output of a pooling kernel: 1D pools are 2D pools of an unsqueezed input (max pooling
+    without an autograd node has its own kernel, which makes a contiguous output); 2D kernels keep
+    the format the input suggests; 3D average and adaptive pools make a contiguous output."""
+    x, out = f.layouts[0], sizes or f.out_sizes
+    if rank == 1:
+        if mode == "max" and not f.grad:
+            return lay.contiguous(out)
+        wide = lay.unsqueeze(x, -2)
+        return lay.squeeze(suggested(wide, (*out[:2], 1, out[2])), -2)
+    if rank == 3 and mode != "max":
+        return lay.contiguous(out)
+    return suggested(x, out)
+
+
+def mean_layout(x: lay.Layout, sizes: tuple[int, ...]) -> lay.Layout:
+    """Adaptive average pooling to 1 is ``mean`` over the spatial axes, which keeps nothing: a
+    contiguous result, restrided as channels last when the input suggests it; 1D goes through 2D."""
+    if len(sizes) == 3:
+        wide = lay.unsqueeze(x, -2)
+        return lay.squeeze(lay.in_format((*sizes[:2], 1, 1), lay.suggest_memory_format(wide)), -2)
+    return lay.in_format(sizes, lay.suggest_memory_format(x))
+
 
 def norm_steps(c: Size, affine: bool, statistics: bool) -> tuple[list[Step], dict[str, Size]]:
     """A normalization's worked steps and counts: gamma and beta when affine (PyTorch's weight and
@@ -326,7 +432,21 @@ class BatchNorm(LayerKind):
         ):
             return None
         steps, figures = norm_steps(shape[-1], o["affine"], o["track_running_stats"])
-        return self.row(layer, shape, shape, steps=steps, **figures)
+        facts = {"counter": o["track_running_stats"]}  # num_batches_tracked, an int64 buffer
+        return self.row(layer, shape, shape, steps=steps, facts=facts, **figures)
+
+    keeps = Keeps(
+        "its input, and the batch's mean and inverse standard deviation per channel",
+        "the backward pass normalizes the input again with the batch's statistics; running "
+        "statistics are buffers, not counted here",
+        ("saved_tensor_bytes", "batchnorm_saved_bytes"),
+    )
+
+    def forward(self, f: Forward) -> None:
+        f.keep_input(0)
+        f.keep("batch mean and inverse standard deviation", "batchnorm_saved_bytes", C=f.row.input[-1])
+        x = f.layouts[0]  # batch_norm_cpu: contiguous stays contiguous, else the suggested format
+        f.output(lay.contiguous(x.sizes) if lay.is_contiguous(x) else suggested(x, x.sizes))
 
 
 def _flattened(shape: Shape, key: str, label: str, formula: str) -> tuple[Size, list[Step]]:
@@ -425,6 +545,32 @@ class Dense(LayerKind):
             layer, shape, (*shape[:-1], units), steps=steps, facts=facts, weights=steps[0].result, biases=biases
         )
 
+    keeps = Keeps(
+        "its input (flattened); a copy of it when its layout cannot be flattened or reshaped as a view",
+        "the gradient of the weights is the input times the output's gradient; torch.flatten and the "
+        "reshape inside nn.Linear copy a tensor whose strides do not allow a view",
+        ("saved_tensor_bytes",),
+    )
+
+    def forward(self, f: Forward) -> None:
+        x, out = f.layouts[0], f.out_sizes
+        if f.layer.options["flatten"] or x.dim == 2:
+            if x.dim > 2:
+                x, copied = lay.flatten(x)
+            else:
+                copied = False
+            result = lay.contiguous(out)
+        else:  # nn.Linear on x.movedim(1, -1): the input folded to a matrix by a reshape
+            moved = lay.movedim(x, 1, -1)
+            rows = product(moved.sizes[:-1])
+            _, copied = lay.reshape(moved, (rows, moved.sizes[-1]))
+            result = lay.movedim(lay.contiguous((*moved.sizes[:-1], out[1])), -1, 1)
+        if copied:
+            f.keep("copy of the input, flattened", "saved_tensor_bytes", E=product(f.row.input))
+        else:
+            f.keep_input(0)
+        f.output(result)
+
 
 class Flatten(LayerKind):
     type_name = "flatten"
@@ -436,6 +582,15 @@ class Flatten(LayerKind):
     def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
         units, steps = _flattened(shape, "units", "units after flattening", "flatten_units")
         return self.row(layer, shape, (units,), steps=steps)
+
+    keeps = Keeps(
+        "nothing; its output is a view of its input, or a copy where the input's strides allow no view",
+        "flattening only reorders; its backward pass reshapes the gradient",
+    )
+
+    def forward(self, f: Forward) -> None:
+        flat, copied = lay.flatten(f.layouts[0])
+        f.output(flat, view_of=None if copied else 0)
 
 
 class ShapeKeeping(LayerKind):
@@ -463,6 +618,91 @@ class ShapeKeeping(LayerKind):
             return None
         return self.row(layer, shape, shape)
 
+    @property
+    def keeps(self) -> Keeps:  # type: ignore[override]
+        if self.type_name == "dropout":
+            return Keeps(
+                "a mask: on the CPU a tensor of the input's type (the scaled kept positions), on a GPU one "
+                "byte per element; nothing at rate 0, where the output is the input itself",
+                "the gradient flows back only where the input was kept",
+                ("saved_tensor_bytes", "saved_mask_bytes"),
+            )
+        if self.type_name == "lrn":
+            return Keeps(
+                "its input, the squares padded along the channels, the scaled sum and its power",
+                "PyTorch computes it as a chain of tensor operations, and each keeps what its own backward pass needs",
+                ("saved_tensor_bytes", "lrn_saved_bytes"),
+            )
+        if self.type_name in KEEPS_OUTPUT:
+            return Keeps("its output", KEEPS_OUTPUT[self.type_name], ("saved_tensor_bytes",))
+        return Keeps(
+            "its input",
+            "its derivative is a function of the input, which the backward pass evaluates again",
+            ("saved_tensor_bytes",),
+        )
+
+    def forward(self, f: Forward) -> None:
+        x = f.layouts[0]
+        if self.type_name == "dropout":
+            if f.layer.options["rate"] == 0:  # torch.dropout hands back its input
+                f.output(x, view_of=0)
+                return
+            elements = f.row.figures["activations"]
+            if f.ctx.training.device == "cuda":
+                f.keep("mask (one byte per element)", "saved_mask_bytes", A=elements)
+            else:
+                f.keep("mask (scaled kept positions)", "saved_tensor_bytes", E=elements)
+            f.output(lay.elementwise([x, lay.empty_like(x)]))
+            return
+        if self.type_name == "lrn":
+            f.keep_input(0)
+            c, n = f.row.input[-1], f.layer.options["size"]
+            f.keep("padded squares, scaled sum and power", "lrn_saved_bytes", A=f.row.figures["activations"], C=c, K=n)
+            f.output(lay.elementwise([x, lrn_divisor(x, n)]))
+            return
+        if self.type_name == "softmax":
+            f.keep_output()
+            f.output(lay.contiguous(x.sizes))
+            return
+        if self.type_name in KEEPS_OUTPUT:
+            f.keep_output()
+        else:
+            f.keep_input(0)
+        # hardtanh (ReLU6) writes into empty_like(input); the others let TensorIterator allocate
+        f.output(lay.empty_like(x) if self.type_name == "relu6" else lay.elementwise([x]))
+
+
+KEEPS_OUTPUT = {
+    "relu": "the backward pass needs only where the output is positive",
+    "sigmoid": "its derivative is s(1 - s), a function of the output s",
+    "tanh": "its derivative is 1 - t², a function of the output t",
+    "softmax": "its derivative is a function of the output alone",
+}
+"""The activations whose backward pass reads their output; every other one reads its input."""
+
+
+def lrn_divisor(x: lay.Layout, size: int) -> lay.Layout:
+    """The layout of F.local_response_norm's divisor: the squares, padded along the channels and
+    averaged by a 2D (for 3D inputs) or 3D pool, then scaled, shifted and raised to a power."""
+    squares = lay.elementwise([x, x])
+    c = x.sizes[1]
+    if x.dim == 3:
+        wide = lay.unsqueeze(squares, 1)
+        padded = pad_layout(wide, (wide.sizes[0], 1, c + size - 1, wide.sizes[3]))
+        pooled = lay.squeeze(suggested(padded, wide.sizes), 1)
+    else:
+        rest = product(x.sizes[3:])
+        wide = lay.view(squares, (x.sizes[0], 1, c, x.sizes[2], rest))
+        assert wide is not None
+        padded = pad_layout(wide, (x.sizes[0], 1, c + size - 1, x.sizes[2], rest))
+        pooled = lay.squeeze(lay.contiguous(wide.sizes), 1)
+        back = lay.view(pooled, x.sizes)
+        assert back is not None
+        pooled = back
+    scaled = lay.elementwise([pooled], scalar=True)
+    shifted = lay.elementwise([scaled], scalar=True)
+    return lay.elementwise([shifted])
+
 
 class ChannelShuffle(LayerKind):
     """ShuffleNet's channel shuffle: the channels split into groups, then interleaved."""
@@ -489,6 +729,11 @@ class ChannelShuffle(LayerKind):
         ):
             return None
         return self.row(layer, shape, shape)
+
+    keeps = Keeps("nothing", "its backward pass shuffles the output's gradient back, by the groups alone")
+
+    def forward(self, f: Forward) -> None:
+        f.output(suggested(f.layouts[0], f.out_sizes))  # the CPU kernel writes the suggested format
 
 
 class Merge(LayerKind):
@@ -604,11 +849,30 @@ class Elementwise(Merge):
             return None
         return self.row(layer, shapes[0], output, conditions=conditions, facts=_broadcast_facts(shapes, output))
 
+    def forward(self, f: Forward) -> None:
+        """``out = xs[0]``, then ``out = out + x`` (or ``*``) for each further input: temporaries
+        between the steps; a product keeps each factor that the other's gradient needs."""
+        out, grad, shape = f.inputs[0].layout, f.inputs[0].grad, f.shapes[0]
+        for index, (other, other_shape) in enumerate(zip(f.inputs[1:], f.shapes[1:], strict=True), start=1):
+            if self.family == "multiply":
+                if grad:
+                    f.keep_input(index)
+                if other.grad:
+                    if index == 1:
+                        f.keep_input(0)
+                    else:
+                        f.keep("partial product", "saved_tensor_bytes", E=product(shape))
+            sizes = tuple(max(a, b) for a, b in zip(out.sizes, other.layout.sizes, strict=True))
+            out, grad = lay.elementwise([out, other.layout], sizes), grad or other.grad
+            shape = tuple(_broadcast_size(a, b) for a, b in zip(shape, other_shape, strict=True))
+        f.output(out)
+
 
 class Add(Elementwise):
     type_name = "add"
     family = "add"
     summary = "elementwise sum of the layers named in `from` (a residual connection), an axis of size 1 broadcasting"
+    keeps = Keeps("nothing", "the gradient of a sum is the output's gradient, unchanged, for every input")
 
 
 class Concat(Merge):
@@ -627,6 +891,12 @@ class Concat(Merge):
             steps.append(work("channels", "channels", "concat_channels", C_1=channels, C_2=other[-1]))
             channels = steps[-1].result
         return self.row(layer, shapes[0], (*shapes[0][:-1], channels), steps=steps, conditions=conditions)
+
+    keeps = Keeps("nothing", "the backward pass slices the output's gradient along the channels")
+
+    def forward(self, f: Forward) -> None:
+        formats = {lay.suggest_memory_format(t) for t in f.layouts}  # torch.cat's output format
+        f.output(lay.in_format(f.out_sizes, formats.pop() if len(formats) == 1 else lay.CONTIGUOUS))
 
 
 class GlobalPool(LayerKind):
@@ -650,6 +920,30 @@ class GlobalPool(LayerKind):
         step = work("output_size", f"output size along {' and '.join(AXES[rank])}", "global_pool_output_size")
         window = Window(tuple(shape[:-1]), tuple(shape[:-1]), (1,) * rank, (0,) * rank)
         return self.row(layer, shape, (*(step.result,) * rank, shape[-1]), steps=[step], facts={"window": window})
+
+    @property
+    def keeps(self) -> Keeps:  # type: ignore[override]
+        if self.family == "globalavgpool":
+            return Keeps(
+                "nothing",
+                "PyTorch's adaptive average pooling to 1 is a mean, whose backward pass needs only the input's shape",
+            )
+        return Keeps(
+            "its input and the index of each channel's maximum, as int64",
+            "the gradient flows back to the one input that was the maximum",
+            ("saved_tensor_bytes", "saved_index_bytes"),
+        )
+
+    def forward(self, f: Forward) -> None:
+        x = f.layouts[0]
+        pooled = (*x.sizes[:2], *(1,) * (x.dim - 2))
+        if self.family == "globalavgpool":
+            out = mean_layout(x, pooled)
+        else:
+            f.keep_input(0)
+            f.keep("indices of the maxima (int64)", "saved_index_bytes", A=f.row.input[-1])
+            out = pool_layout(f, "adaptive_max", x.dim - 2, pooled)
+        f.output(out if f.layer.options["keepdims"] else lay.flatten(out)[0])
 
 
 class AdaptivePool(Spatial):
@@ -677,6 +971,32 @@ class AdaptivePool(Spatial):
             kernel = tuple(i // o for i, o in zip(shape[:-1], output, strict=True))
             facts = {"window": Window(kernel, kernel, (1,) * self.rank, (0,) * self.rank)}
         return self.row(layer, shape, (*output, shape[-1]), facts=facts)
+
+    @property
+    def keeps(self) -> Keeps:  # type: ignore[override]
+        if self.family == "adaptiveavgpool":
+            return Keeps(
+                "its input; nothing for an output of size 1, which PyTorch computes as a mean",
+                "the backward pass needs only the input's shape, but PyTorch's adaptive_avg_pool saves the input",
+                ("saved_tensor_bytes",),
+            )
+        return Keeps(
+            "its input and the index of each maximum, as int64",
+            "the gradient flows back to the one input that was the maximum of each window",
+            ("saved_tensor_bytes", "saved_index_bytes"),
+        )
+
+    def forward(self, f: Forward) -> None:
+        if self.family == "adaptiveavgpool":
+            if all(v == 1 for v in f.row.output[:-1]):
+                f.output(mean_layout(f.layouts[0], f.out_sizes))
+                return
+            f.keep_input(0)
+            f.output(pool_layout(f, "adaptive_avg", self.rank))
+            return
+        f.keep_input(0)
+        f.keep("indices of the maxima (int64)", "saved_index_bytes", A=f.row.figures["activations"])
+        f.output(pool_layout(f, "adaptive_max", self.rank))
 
 
 class ConvTranspose(Spatial):
@@ -741,6 +1061,26 @@ class ConvTranspose(Spatial):
         facts = {"no_field": True, "C_in": c_in, "C_out": filters, "G": groups, "bias": o["bias"], "kernel": kernel}
         return self.row(layer, shape, (*out, filters), steps=steps, facts=facts, weights=weights.result, biases=biases)
 
+    keeps = Keeps(
+        "its input; on the CPU a 3D one whose output padding is as large as its stride writes its output "
+        "into a storage as large as its input (PyTorch's slow kernel)",
+        "the gradient of the weights is the input correlated with the output's gradient",
+        ("saved_tensor_bytes",),
+    )
+
+    def forward(self, f: Forward) -> None:
+        f.keep_input(0)
+        layout = convolution_layout(f.layouts[0], f.out_sizes)
+        o = f.layer.options
+        big = any(p >= st for p, st in zip(_axes(o["output_padding"], self.rank), _axes(o["stride"], self.rank)))
+        if self.rank == 3 and big and f.ctx.training.device == "cpu":
+            # oneDNN takes no output padding as large as the stride: PyTorch's slow 3D kernel writes
+            # into empty_like(input), resized to the output, so the storage holds the larger of the two
+            larger = sympy_max(product(f.row.input), f.row.figures["activations"])
+            f.output(layout, storage=(larger, "a storage as large as the input's: PyTorch's slow CPU kernel"))
+            return
+        f.output(layout)
+
 
 UPSAMPLE_MODES = {"nearest": (1, 2, 3), "linear": (1,), "bilinear": (2,), "bicubic": (2,), "trilinear": (3,)}
 
@@ -779,11 +1119,24 @@ class Upsample(LayerKind):
         steps, out = per_axis_steps("output_size", "output size", AXES[rank], entries)
         return self.row(layer, shape, (*out, shape[-1]), steps=steps, facts={"no_field": True})
 
+    keeps = Keeps("nothing", "the backward pass of interpolation needs only the sizes and the scale")
+
+    def forward(self, f: Forward) -> None:
+        if len(f.row.output) == 2:  # 1D interpolation writes a contiguous output
+            f.output(lay.contiguous(f.out_sizes))
+        else:
+            f.output(suggested(f.layouts[0], f.out_sizes))
+
 
 class Multiply(Elementwise):
     type_name = "multiply"
     family = "multiply"
     summary = "elementwise product of the layers named in `from`, an axis of size 1 broadcasting; no parameters"
+    keeps = Keeps(
+        "each input whose partner needs a gradient (and, past two inputs, the partial products)",
+        "the gradient for one factor is the output's gradient times the other factor",
+        ("saved_tensor_bytes",),
+    )
 
 
 def _broadcast_facts(shapes: list[Shape], output: Shape) -> dict[str, Any]:
@@ -830,7 +1183,71 @@ class Norm(LayerKind):
         ):
             return None
         steps, figures = norm_steps(c, o.get("affine", True), o.get("track_running_stats", False))
-        return self.row(layer, shape, shape, steps=steps, **figures)
+        facts = {"counter": o.get("track_running_stats", False)}  # num_batches_tracked, an int64 buffer
+        return self.row(layer, shape, shape, steps=steps, facts=facts, **figures)
+
+    @property
+    def keeps(self) -> Keeps:  # type: ignore[override]
+        if self.type_name == "layernorm":
+            return Keeps(
+                "its input, and a mean and an inverse standard deviation per position",
+                "the backward pass normalizes the input again with its statistics",
+                ("saved_tensor_bytes", "layernorm_saved_bytes"),
+            )
+        if self.type_name == "groupnorm":
+            return Keeps(
+                "its input (a copy where its layout is not the one it suggests), and a mean and an "
+                "inverse standard deviation per group",
+                "the backward pass normalizes the input again with its statistics",
+                ("saved_tensor_bytes", "groupnorm_saved_bytes"),
+            )
+        return Keeps(
+            "its input (a contiguous copy where it is not contiguous), a mean and an inverse standard "
+            "deviation per channel of every example, and the per-channel tensors it repeats",
+            "PyTorch's instance_norm is batch norm on the batch seen as one example of B x C "
+            "channels, and batch norm keeps its input, its weight and running statistics",
+            ("saved_tensor_bytes", "instancenorm_saved_bytes"),
+        )
+
+    def forward(self, f: Forward) -> None:
+        o, x, c = f.layer.options, f.layouts[0], f.row.input[-1]
+        elements = f.row.figures["activations"]
+        if self.type_name == "layernorm":  # on x.movedim(1, -1) when there are positions
+            f.keep_input(0)
+            f.keep("mean and inverse standard deviation per position", "layernorm_saved_bytes", A=elements, C=c)
+            if x.dim == 2:
+                f.output(lay.contiguous(x.sizes))
+            else:
+                moved = lay.movedim(x, 1, -1)
+                f.output(lay.movedim(lay.contiguous(moved.sizes), -1, 1))
+            return
+        if self.type_name == "groupnorm":
+            wanted = lay.suggest_memory_format(x)
+            x, copied = lay.make_contiguous(x, wanted)
+            self._input(f, copied, elements)
+            f.keep("mean and inverse standard deviation per group", "groupnorm_saved_bytes", G=o["groups"])
+            f.output(suggested(x, x.sizes))
+            return
+        x, copied = lay.make_contiguous(x)
+        self._input(f, copied, elements)
+        repeated = int(o["affine"]) + 2 * int(o["track_running_stats"])
+        f.keep(
+            "statistics per channel of every example, and the repeated per-channel tensors",
+            "instancenorm_saved_bytes",
+            N_r=repeated,
+            C=c,
+        )
+        joined = lay.view(x, (1, x.sizes[0] * x.sizes[1], *x.sizes[2:]))
+        assert joined is not None  # a view of a contiguous tensor
+        back = lay.view(suggested(joined, joined.sizes), x.sizes)
+        f.output(back if back is not None else lay.contiguous(x.sizes))
+
+    @staticmethod
+    def _input(f: Forward, copied: bool, elements: Size) -> None:
+        if copied:
+            f.keep("contiguous copy of the input", "saved_tensor_bytes", E=elements)
+        else:
+            f.keep_input(0)
 
 
 class PReLU(LayerKind):
@@ -844,6 +1261,21 @@ class PReLU(LayerKind):
             return self.row(layer, shape, shape, weights=1)
         step = work("weights", "weights (one slope per channel)", "prelu_weights", C=shape[-1])
         return self.row(layer, shape, shape, steps=[step], weights=step.result)
+
+    keeps = Keeps(
+        "its input",
+        "the gradients of the input and of the slopes both depend on the sign of the input",
+        ("saved_tensor_bytes",),
+    )
+
+    def forward(self, f: Forward) -> None:
+        f.keep_input(0)
+        x = f.layouts[0]
+        if f.layer.options["shared"] or x.dim < 2:
+            weight = lay.Layout((1,), (1,))
+        else:  # the slopes reshaped to (C, 1, ..., 1)
+            weight = lay.contiguous((x.sizes[1], *(1,) * (x.dim - 2)))
+        f.output(lay.elementwise([x, weight], x.sizes))
 
 
 class Pad(Spatial):
@@ -886,6 +1318,21 @@ class Pad(Spatial):
         sign = 1 if self.kind == "zeropad" else -1  # a crop moves the first position into the input
         window = Window((1,) * self.rank, (1,) * self.rank, (1,) * self.rank, tuple(sign * b for b, _ in ends))
         return self.row(layer, shape, (*out, shape[-1]), steps=steps, facts={"window": window})
+
+    @property
+    def keeps(self) -> Keeps:  # type: ignore[override]
+        if self.kind == "zeropad":
+            return Keeps("nothing", "the backward pass cuts the padding off the output's gradient")
+        return Keeps(
+            "nothing; its output is a view of its input, which keeps the whole uncropped storage",
+            "the backward pass pads the output's gradient back to the input's size",
+        )
+
+    def forward(self, f: Forward) -> None:
+        if self.kind == "zeropad":
+            f.output(pad_layout(f.layouts[0], f.out_sizes))
+        else:
+            f.output(lay.resized(f.layouts[0], f.out_sizes), view_of=0)
 
 
 def _divides(divisor: int, size: Size) -> Any:

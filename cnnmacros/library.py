@@ -16,7 +16,7 @@ from pathlib import Path
 from cnnmacros.architecture import Architecture, read
 from cnnmacros.engine import compute, concrete_inputs, summarize
 from cnnmacros.errors import ArchitectureError, Problem
-from cnnmacros.rows import Summary
+from cnnmacros.rows import Summary, Training
 
 STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 Result = Summary | ArchitectureError
@@ -50,6 +50,7 @@ class Library:
     _architectures: dict[str, Architecture] = field(default_factory=dict, init=False, repr=False)
     _variants: dict[tuple[str, tuple[int, ...], str], Summary] = field(default_factory=dict, init=False, repr=False)
     _conventions: dict[tuple[str, str], Summary] = field(default_factory=dict, init=False, repr=False)
+    _training: dict[tuple[str, Training, str], Summary] = field(default_factory=dict, init=False, repr=False)
     _examples: dict[tuple[str, int], list[tuple[int, ...]]] = field(default_factory=dict, init=False, repr=False)
     programs: dict = field(default_factory=dict, init=False, repr=False)
     """The layers that cnnmacros.recompute has printed, by their options and inputs: whatever the
@@ -94,7 +95,7 @@ class Library:
                     files[name] = (stamp, exc)
             results[stem] = files[name][1]
         self._files, self._results = files, results
-        for cache in (self._architectures, self._variants, self._conventions, self._examples):
+        for cache in (self._architectures, self._variants, self._conventions, self._training, self._examples):
             for key in [k for k in cache if (k if isinstance(k, str) else k[0]) in changed]:
                 del cache[key]
 
@@ -151,6 +152,14 @@ class Library:
         if key not in self._conventions:
             self._conventions[key] = compute(self.architecture(stem), convention=convention)
         return self._conventions[key]
+
+    def training(self, stem: str, training: Training, dtype: str = "float32") -> Summary:
+        """The file's summary with its memory counted for another training step (a batch size,
+        numeric or a symbol; a device; an optimizer), once per build."""
+        key = (stem, training, dtype)
+        if key not in self._training:
+            self._training[key] = compute(self.architecture(stem), dtype=dtype, training=training)
+        return self._training[key]
 
     def examples(self, stem: str, how_many: int) -> list[tuple[int, ...]]:
         """The smallest numeric inputs for which a (symbolic) file is valid, once per change."""

@@ -21,11 +21,14 @@ from cnnmacros.errors import ArchitectureError
 from cnnmacros.figures import FIGURES
 from cnnmacros.formulas import formula as get_formula
 from cnnmacros.library import Library
-from cnnmacros.rows import Step, Summary
+from cnnmacros.memory import Fit, largest_batch, memory_size
+from cnnmacros.rows import Step, Summary, Training
 from cnnmacros.stash import Stash
 
 FIELDS = tuple(f.key for f in FIGURES if f.kind == "count")
 """The figures ``count`` and ``total`` accept: every declared count."""
+BATCH = sympy.Symbol("B", integer=True, positive=True)
+"""The batch size of the site's expressions in B."""
 
 
 def _exact(value: Any) -> str:
@@ -238,12 +241,15 @@ class Macros:
         if isinstance(summary, ArchitectureError):
             return f"# {render.escape(arch)}\n\n" + render.error_block(summary)
         url = f"{self._blob}{summary.file}" if self._blob else ""
+        in_batch = self.library.training(arch, Training(BATCH))
         return render.architecture_page(
             summary,
             details=self._details(summary),
             file_url=url,
             file_text=self.library.text(arch),
             recompute=self._recompute(arch, summary),
+            in_batch=in_batch,
+            fits=self._fits(in_batch),
         )
 
     def _recompute(self, arch: str, summary: Summary) -> str:
@@ -261,6 +267,61 @@ class Macros:
         axes = LAYOUTS[rank].strip("[]").split(", ") if rank in LAYOUTS else ["C"]
         sizes = list(summary.input) if not summary.symbolic else list(self.library.examples(arch, 1)[0])
         return self.stash.hide_block(render.recompute_control(axes, sizes, script))
+
+    # Training memory ---------------------------------------------------------------------------
+    def _training(self, arch: str, batch: int | str, optimizer: str, device: str) -> Summary:
+        self.library.summary(arch)  # a broken file raises its errors
+        size = BATCH if batch == "B" else int(batch)
+        return self.library.training(arch, Training(size, device, optimizer))
+
+    def _fits(self, in_batch: Summary, budgets: tuple[str, ...] = render.BUDGETS) -> list[tuple[str, Fit]]:
+        """The largest batch for each memory size; none for a file whose input size is symbolic."""
+        if in_batch.symbolic:
+            return []
+        train = in_batch.totals["train_bytes"]
+        return [(size, largest_batch(train, BATCH, memory_size(size))) for size in budgets]
+
+    def memory_rules(self) -> str:
+        """Every layer type's rule for what its training forward pass keeps, as formulas, with the reason."""
+        return render.memory_rules()
+
+    def memory_table(self, arch: str, batch: int = 1, optimizer: str = "adam", device: str = "cuda") -> str:
+        """Every layer's saved bytes at ``batch``, and what they are."""
+        try:
+            return render.memory_table(self._training(arch, batch, optimizer, device))
+        except ArchitectureError as exc:
+            return render.error_block(exc)
+
+    def memory_totals(self, arch: str, batch: int | str = 1, optimizer: str = "adam", device: str = "cuda") -> str:
+        """The training step's totals at ``batch`` (``'B'``: as expressions in the batch size)."""
+        try:
+            return render.totals_table(self._training(arch, batch, optimizer, device))
+        except ArchitectureError as exc:
+            return render.error_block(exc)
+
+    def memory_total(
+        self, arch: str, field: str = "train_bytes", batch: int | str = 1, optimizer: str = "adam", device: str = "cuda"
+    ) -> str:
+        """One total of the training step, for prose (``'B'``: the expression in the batch size)."""
+        try:
+            return render.count(self._training(arch, batch, optimizer, device).totals[field])
+        except ArchitectureError:
+            return "(file has errors)"
+
+    def memory_fits(self, arch: str, optimizer: str = "adam", device: str = "cuda") -> str:
+        """The largest batch that fits in 16, 24, 40 and 80 GiB, each worked from the expression in B."""
+        try:
+            return render.fits_table(self._fits(self._training(arch, "B", optimizer, device)))
+        except ArchitectureError as exc:
+            return render.error_block(exc)
+
+    def memory_step(self, arch: str, layer: str, step: str = "kept", batch: int = 1, optimizer: str = "adam") -> str:
+        """One kept tensor of one layer worked out at ``batch``, by its step key (``kept``, ``kept_output``)."""
+        try:
+            summary = self._training(arch, batch, optimizer, "cuda")
+        except ArchitectureError as exc:
+            return render.error_block(exc)
+        return render.step_block(summary.row(layer).step(step), layer)
 
     def setting(self, arch: str, layer: str, key: str) -> str:
         """One setting of a layer for prose, as the table shows it: ``11×11`` for a kernel, ``4,096`` units."""
@@ -348,6 +409,12 @@ MACROS = (
     "conventions_table",
     "layer_types",
     "architecture_index",
+    "memory_rules",
+    "memory_table",
+    "memory_totals",
+    "memory_total",
+    "memory_fits",
+    "memory_step",
 )
 """The public macros, in the order docs/own-site.md documents them."""
 

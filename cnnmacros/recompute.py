@@ -28,15 +28,30 @@ import sympy
 from sympy.printing.jscode import JavascriptCodePrinter
 
 from cnnmacros import figures as declared
+from cnnmacros import layout as lay
 from cnnmacros.architecture import INPUT, Architecture, LayerSpec
 from cnnmacros.errors import printable
 from cnnmacros.figures import DTYPES, Context, State, fill, input_state
 from cnnmacros.guards import Value
 from cnnmacros.layers import LAYOUTS, REGISTRY
-from cnnmacros.rows import Field, Row, Summary
+from cnnmacros.memory import saved_rule
+from cnnmacros.rows import Field, Row, Step, Summary
 
 _KINDS = {"s": {"positive": True}, "r": {"positive": True}, "j": {"positive": True}, "x": {}}
 """Symbols for what flows between layers: sizes, and a receptive field's size, jump and offset."""
+
+
+NETWORK_WIDE = ("saved_bytes",)
+"""Figures worked apart from the layers' shared text: a layer's saved bytes include what later
+layers keep of its output, so they are known only after the last layer."""
+
+
+class _Size(sympy.Dummy):
+    """A value of the program: a symbol, which takes its value at the page's own input where
+    PyTorch's layout rules decide between a view and a copy (``cnnmacros.layout``); a Dummy, so
+    that two pages' ``v3_0`` are two symbols."""
+
+    layout_value: int
 
 
 class BigIntPrinter(JavascriptCodePrinter):
@@ -48,6 +63,9 @@ class BigIntPrinter(JavascriptCodePrinter):
         self.names = names
 
     def _print_Symbol(self, expr: sympy.Symbol) -> str:
+        return self.names[expr]
+
+    def _print_Dummy(self, expr: sympy.Dummy) -> str:  # the program's own values (_Size)
         return self.names[expr]
 
     def _print_Integer(self, expr: sympy.Integer) -> str:
@@ -196,7 +214,8 @@ class _Program:
         self.own = BigIntPrinter(_Own())
 
     def symbol(self, name: str, kind: str, reference: Any) -> sympy.Symbol:
-        s = sympy.Symbol(name, integer=True, **_KINDS[kind])
+        s = _Size(name, integer=True, **_KINDS[kind])
+        s.layout_value = reference if isinstance(reference, int) else lay.GENERIC
         self.names[s] = name
         self.reference[s] = reference
         return s
@@ -214,11 +233,15 @@ class _Program:
         state = input_state(inputs)
         states: dict[str, State] = {INPUT: state}
         rows: list[Row] = []
+        memory: list[Row] = []
         for k, (layer, reference) in enumerate(zip(arch.layers, summary.rows, strict=True), 1):
             sources = [states[name] for name in layer.sources] or [state]
-            row = self.layer(k, layer, sources, reference)
+            row, kept = self.layer(k, layer, sources, reference)
             rows.append(row)
-            state = states[layer.name] = State(row.output, row.figures["receptive_field"])
+            memory.append(kept)
+            tensor = kept.facts["tensor"]
+            state = states[layer.name] = State(row.output, row.figures["receptive_field"], tensor)
+        self.saved(arch, rows, memory, [inputs, *(r.output for r in rows)])
         printer = BigIntPrinter(self.names)
         symbolic = dataclasses.replace(
             summary, input=inputs, rows=rows, totals=self.totals(rows, printer), blocks=[], stages=[]
@@ -249,12 +272,58 @@ class _Program:
                     continue
                 text = " + ".join([*symbols, f"{number}n"] if number else symbols)
             else:
-                text = printer.expression(total.compute(rows, out, element))
+                text = printer.expression(total.compute(rows, out, element, self.summary.training))
             self.lines.append(f"const t_{total.key} = {text};")
             out[total.key] = self.symbol(f"t_{total.key}", "s", reference)
         return out
 
-    def layer(self, k: int, layer: LayerSpec, sources: list[State], reference: Row) -> Row:
+    def saved(self, arch: Architecture, rows: list[Row], memory: list[Row], shapes: list[tuple]) -> None:
+        """Each layer's saved bytes, once the last layer has charged what it keeps of earlier
+        outputs; and, where a tensor of the network is not plainly contiguous, the check that
+        the sizes of 1 are where they are at the page's own input (PyTorch's layout rules ignore
+        a size of 1, so a view or a copy is then decided as there; a network of contiguous
+        tensors stays contiguous whatever its sizes)."""
+        layouts = [m.facts["tensor"].layout for m in memory]
+        if any(t != lay.contiguous(t.sizes) for t in layouts):
+            sizes = dict.fromkeys(v for shape in shapes for v in shape if isinstance(v, _Size))
+            ones = [f"({self.names[v]} === 1n) !== {str(v.layout_value == 1).lower()}" for v in sizes]
+            if ones:
+                fails = "P.length === 0 && (" + " || ".join(ones) + ")"
+                self.lines.append(self.check(arch.layers[-1], "", fails, [_string(CANNOT)], True))
+        printer = BigIntPrinter(self.names)
+        for k, (row, kept, reference) in enumerate(zip(rows, memory, self.summary.rows, strict=True), 1):
+            value = kept.figures["saved_bytes"]
+            if not isinstance(value, int) and value.is_Integer:
+                value = int(value)
+            if not isinstance(value, int):
+                self.lines.append(f"const m{k}_saved = {printer.expression(value)};")
+                value = self.symbol(f"m{k}_saved", "s", reference.figures["saved_bytes"])
+            row.figures["saved_bytes"] = value
+
+    def kept(self, layer: LayerSpec, sources: list[State], row: Row, entry: _Entry, back: dict) -> Row:
+        """The layer's step of the training forward pass, on the program's own values: what it
+        keeps, charged to the layers whose outputs it keeps (``cnnmacros.memory``)."""
+        numbers = {c: sympy.Integer(v) if isinstance(v, int) else v for c, v in back.items()}
+
+        def rename(value: Any) -> Any:
+            return value.xreplace(numbers) if isinstance(value, sympy.Basic) else value
+
+        steps = [
+            Step(s.key, s.label, s.formula, {k: rename(v) for k, v in s.values.items()}, rename(s.result))
+            for s in entry.row.steps
+        ]
+        kept = dataclasses.replace(
+            entry.row, input=row.input, output=row.output, figures=dict(row.figures), steps=steps, facts={}
+        )
+        family = REGISTRY[layer.type].family
+        training, dtype = self.summary.training, self.summary.dtype
+        listener = _Listener(lambda condition: False)
+        saved_rule(Context(layer, family, sources, kept, listener, self.summary.convention, dtype, training))
+        if listener.problems or listener.guards or listener.choices:
+            raise UnsupportedError(f"{layer.name}: saved bytes that depend on the input")
+        return kept
+
+    def layer(self, k: int, layer: LayerSpec, sources: list[State], reference: Row) -> tuple[Row, Row]:
         shared, separate = _Names(self), _Names(self)
         joined = [shared.state(s, i) for i, s in enumerate(sources)]
         apart = [separate.state(s, i, join=False) for i, s in enumerate(sources)] if shared.assumed else None
@@ -294,6 +363,9 @@ class _Program:
                 self.lines.append(self.check(layer, "", f"{self.names[v]} < 1n", [_string(CANNOT)], True))
         figures: dict[str, Any] = {}
         for figure in declared.FIGURES:  # read when called: a figure declared later comes along
+            if figure.key in NETWORK_WIDE:
+                figures[figure.key] = 0  # set by self.saved
+                continue
             value, ref = entry.figures[figure.key], reference.figures[figure.key]
             if figure.kind == "field":  # from the inputs' own fields, which the layer's text leaves out
                 listener = _Listener(lambda condition: self.resolve(condition, shared))
@@ -319,7 +391,10 @@ class _Program:
             elif value is not None:
                 value = self.define(names, None, shared.back, f"f{k}_{figure.key}", "s", value, ref)
             figures[figure.key] = value
-        return dataclasses.replace(reference, output=output, figures=figures, conditions=[], steps=[])
+        row = dataclasses.replace(
+            reference, input=sources[0].shape, output=output, figures=figures, conditions=[], steps=[]
+        )
+        return row, self.kept(layer, sources, row, entry, shared.back)
 
     def run(self, layer: LayerSpec, joined: list[State], apart: list[State] | None, shared: _Names) -> _Entry:
         """One layer computed on symbols, its checks and results printed with the symbols' own
@@ -332,7 +407,7 @@ class _Program:
             kind.compute_inputs(layer, [s.shape for s in apart], checks)
         row = kind.compute_inputs(layer, [s.shape for s in joined], listener)
         if row is not None:
-            fill(Context(layer, kind.family, joined, row, listener, self.summary.convention))
+            fill(Context(layer, kind.family, joined, row, listener, self.summary.convention), without=NETWORK_WIDE)
         if listener.problems or checks.problems or row is None:
             problems = "; ".join(m for _, m in listener.problems + checks.problems)
             raise UnsupportedError(f"{layer.name}: {problems or 'no output'}")

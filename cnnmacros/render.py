@@ -10,15 +10,19 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import markdown as _markdown
+import sympy
 
 from cnnmacros import mathml, svg
 from cnnmacros.errors import ArchitectureError, printable
 from cnnmacros.figures import FIGURES, Figure
 from cnnmacros.formulas import formula
 from cnnmacros.rows import Field, Row, Shape, Size, Step, Summary, add_up, is_number
+
+if TYPE_CHECKING:
+    from cnnmacros.memory import Fit
 
 _MD_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~<>&\"'$"}
 _SAFE_URL = re.compile(r"^(?:https?://|mailto:|#|/|\./|\.\./|[^:/?#]+(?:[/?#]|$))", re.IGNORECASE)
@@ -572,10 +576,14 @@ def architecture_page(
     file_url: str = "",
     file_text: str = "",
     recompute: str = "",
+    in_batch: Summary | None = None,
+    fits: list[tuple[str, Fit]] | None = None,
 ) -> str:
     """A whole page for one architecture file: description, source, the file, table, totals, blocks,
-    charts and worked formulas. ``details`` are the per-layer blocks when the caller has set them
-    aside for Markdown; ``file_url`` links the file where it is kept; ``file_text`` is shown folded."""
+    charts, training memory and worked formulas. ``details`` are the per-layer blocks when the caller
+    has set them aside for Markdown; ``file_url`` links the file where it is kept; ``file_text`` is
+    shown folded; ``in_batch`` is the same file counted for a symbolic batch size, and ``fits`` the
+    largest batches that fit common memories."""
     parts = [f"# {escape(summary.name)}"] if heading else []
     if summary.description:
         parts.append(f'<div class="cnn-description">{description(summary.description)}</div>')
@@ -627,6 +635,9 @@ def architecture_page(
             f'<details class="cnn-graph-box"{opened}><summary>Graph of the {len(summary.rows):,} layers, with the '
             f"shape of each output</summary>{graph}</details>"
         )
+    parts.append("## Training memory")
+    parts.append(memory_text(summary, in_batch, fits or []))
+    parts.append(saved_table(in_batch or summary))
     parts.append("## Worked formulas, layer by layer")
     parts.append("Select a layer in the table, or open it below, to see each figure worked out from its formula.")
     parts.append(worked_details(summary) if details is None else details)
@@ -764,3 +775,152 @@ def index_table(entries: list[tuple[str, Summary | ArchitectureError]]) -> str:
             ]
         )
     return _html_table("cnn-index", head, body)
+
+
+# Training memory --------------------------------------------------------------------------------
+
+MEMORY_PARTS = (
+    ("input_bytes", "the input batch"),
+    ("saved_bytes", "what autograd keeps for the backward pass (the table below)"),
+    ("param_bytes", "the parameters"),
+    ("grad_bytes", "their gradients"),
+    ("optimizer_bytes", "the optimizer's state"),
+    ("buffer_bytes", "the buffers (running statistics and batch counters)"),
+)
+BUDGETS = ("16GiB", "24GiB", "40GiB", "80GiB")
+"""The memory sizes the site works the largest batch out for: common GPUs."""
+DEVICE_WORDS = {"cuda": "on a GPU", "cpu": "on the CPU"}
+OPTIMIZER_WORDS = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "adamw": "AdamW"}
+
+
+def memory_text(summary: Summary, in_batch: Summary | None, fits: list[tuple[str, Fit]]) -> str:
+    """The training memory of one architecture: the step at the summary's batch, part by part, the
+    expression in B and the largest batch that fits in common GPU memories."""
+    t, training = summary.totals, summary.training
+    parts = ", ".join(f"{words} {count(t[key])}" for key, words in MEMORY_PARTS)
+    where = f"{DEVICE_WORDS[training.device]} in {summary.dtype} under {OPTIMIZER_WORDS[training.optimizer]}"
+    text = f"Training {where}, one step at batch {count(training.batch)} takes **{count(t['train_bytes'])}** bytes"
+    text += f": {parts}."
+    if fits:
+        words = [f"{count(fit.batch)} in {size.replace('GiB', ' GiB')}" for size, fit in fits]
+        text += " The largest batch that fits is " + ", ".join(words[:-1]) + " and " + words[-1] + "."
+    if in_batch is not None:  # display math, which breaks before its + and − where it is too long
+        b = in_batch.training.batch
+        text += (
+            f"\n\nFor a batch of {mathml.math(mathml.expression(b))} examples it takes, in bytes"
+            " (PyTorch's count from batch 2 on):\n\n"
+        )
+        total = mathml.expression(in_batch.totals["train_bytes"])
+        text += mathml.broken(mathml.expression(sympy.Symbol("Z_T")), (total,))
+    return text
+
+
+def kept_words(row: Row) -> str:
+    """What a layer's step keeps, in the words of its worked steps: ``output (kept by conv2)``."""
+    words = [s.label.removeprefix("kept: ") for s in row.steps if s.key == "kept"]
+    words += [s.label.replace(" for the backward pass", "") for s in row.steps if s.key == "kept_output"]
+    return "; ".join(escape(w) for w in words)
+
+
+def saved_table(summary: Summary) -> str:
+    """A narrow table of what each layer keeps for the backward pass, in the summary's batch size
+    (an expression in B on the architecture pages), with a bar for where the memory sits: the
+    layer table has no room for it. A phone keeps the layer and its bytes."""
+    batch = count(summary.training.batch)
+    head = [
+        ("Layer", "cnn-name cnn-p1"),
+        (f"Saved for a batch of {batch} (bytes)", "cnn-num cnn-saved-bytes cnn-p1"),
+        ("Share", "cnn-share cnn-p2"),
+        ("What is kept", "cnn-kept cnn-p3"),
+    ]
+    body = [
+        [
+            f'<a href="#{slug(r.index, r.name)}">{_breakable(r.name)}</a>' if has_working(r) else _breakable(r.name),
+            count(r.saved_bytes),
+            bar,
+            kept_words(r),
+        ]
+        for r, bar in zip(summary.rows, memory_bars(summary), strict=True)
+    ]
+    total = ["<strong>Total</strong>", f"<strong>{count(summary.totals['saved_bytes'])}</strong>", "", ""]
+    return _html_table("cnn-memory", head, body, total)
+
+
+def memory_bars(summary: Summary) -> list[str]:
+    """A bar per layer, as long against the largest as its saved bytes (per example, when they are
+    an expression in the batch size), titled with its share of the total; none for symbolic sizes."""
+    batch = summary.training.batch
+    values: list[int] = []
+    for r in summary.rows:
+        value = r.saved_bytes
+        if not isinstance(batch, int):  # the bytes per example: batch norm's statistics are none
+            value = 0 if isinstance(value, int) else sympy.expand(value).coeff(batch, 1)
+        if not isinstance(value, int):
+            if not value.is_Integer:
+                return [""] * len(summary.rows)  # symbolic input sizes: no single share
+            value = int(value)
+        values.append(value)
+    largest, total = max(values, default=0), sum(values)
+    bars = []
+    for value in values:
+        if value == 0:
+            bars.append("")
+            continue
+        width = (100 * value + largest - 1) // largest  # at least 1 %
+        tenths = (2000 * value + total) // (2 * total)  # the share in tenths of a percent, rounded
+        title = f"{tenths // 10}.{tenths % 10} % of the bytes kept"
+        bars.append(f'<span class="cnn-bar" style="width: {width}%" title="{title}"></span>')
+    return bars
+
+
+def memory_table(summary: Summary) -> str:
+    """Every layer's saved bytes at the summary's batch size, and what they are."""
+    lines = ["| Layer | Type | Tensor size | Saved (bytes) | What is kept |", "| --- | --- | --- | --: | --- |"]
+    for r in summary.rows:
+        lines.append(f"| {escape(r.name)} | {r.type} | {shape(r.output)} | {count(r.saved_bytes)} | {kept_words(r)} |")
+    lines.append(f"| **Total** | | | **{count(summary.totals['saved_bytes'])}** | |")
+    return "\n".join(lines)
+
+
+def totals_table(summary: Summary) -> str:
+    """The training step's totals, part by part, each with what it counts."""
+    from cnnmacros.figures import TOTALS
+
+    helps = {t.key: t.help for t in TOTALS}
+    lines = ["| Total | Bytes | What it counts |", "| --- | --: | --- |"]
+    for key in (*TRAIN_PARTS, "train_bytes"):
+        value = count(summary.totals[key])
+        bold = f"**{value}**" if key == "train_bytes" else value
+        lines.append(f"| `{key}` | {bold} | {html.escape(helps[key])} |")
+    return '<div class="cnn-memory-totals" markdown>\n\n' + "\n".join(lines) + "\n\n</div>"
+
+
+TRAIN_PARTS = ("input_bytes", "saved_bytes", "param_bytes", "buffer_bytes", "grad_bytes", "optimizer_bytes")
+"""The six parts of ``train_bytes``, in the order of its formula."""
+
+
+def fits_table(fits: list[tuple[str, Fit]]) -> str:
+    """The largest batch for each memory size, with its worked formula."""
+    lines = ["| Memory | Bytes | Largest batch | Worked out |", "| --- | --: | --: | --- |"]
+    for size, fit in fits:
+        worked = mathml.step_math(fit.step)
+        lines.append(f"| {size.replace('GiB', ' GiB')} | {fit.memory:,} | **{count(fit.batch)}** | {worked} |")
+    return "\n".join(lines)
+
+
+def memory_rules() -> str:
+    """Every layer type's rule: what its training forward pass keeps, the formulas, and why;
+    layer types with one rule share a row."""
+    from cnnmacros.layers import REGISTRY
+
+    groups: dict[tuple, list[str]] = {}
+    for name, kind in REGISTRY.items():
+        keeps = kind.keeps
+        groups.setdefault((keeps.what, keeps.why, keeps.formulas), []).append(name)
+    lines = ["| Layers | Keeps, and why | Formulas |", "| --- | --- | --- |"]
+    for (what, why, formulas), names in groups.items():
+        maths = "<br>".join(mathml.formula_math(f, display=False) for f in formulas)
+        types = ", ".join(f"`{n}`" for n in names)
+        words = f"{html.escape(what[:1].upper() + what[1:])}: {html.escape(why)}."
+        lines.append(f"| {types} | {words} | {maths} |")
+    return '<div class="cnn-memory-rules" markdown>\n\n' + "\n".join(lines) + "\n\n</div>"

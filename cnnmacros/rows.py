@@ -38,6 +38,8 @@ def add_up(values: Iterable[Size]) -> Size:
             terms.append(value)
     if not terms:
         return number
+    if number == 0 and len(terms) == 1:  # one term is its own sum, in either form: nothing to expand
+        return terms[0]
     from cnnmacros.symbolic import polynomial_sum
 
     polynomial = number + polynomial_sum(terms)
@@ -165,6 +167,16 @@ class Row:
         raise KeyError(f"layer {self.name!r} has no step {key!r}; steps: {', '.join(s.key for s in self.steps)}")
 
 
+@dataclass(frozen=True)
+class Training:
+    """The training step that memory is counted for: the batch size (a number, or a SymPy symbol for
+    an expression in it), the device (PyTorch's kernels differ for dropout's mask) and the optimizer."""
+
+    batch: Size = 1
+    device: str = "cuda"
+    optimizer: str = "adam"
+
+
 @dataclass
 class Summary:
     """Every row of one architecture, its totals by key, and the choices they were counted under."""
@@ -178,6 +190,7 @@ class Summary:
     totals: dict[str, Size] = field(default_factory=dict)
     convention: str = "cnnmacros"
     dtype: str = "float32"
+    training: Training = field(default_factory=Training)
     blocks: list[Any] = field(default_factory=list)  # cnnmacros.blocks.BlockView, for the page
     stages: list[Any] = field(default_factory=list)  # cnnmacros.blocks.StageView: top-level placements
 
@@ -229,6 +242,9 @@ class Summary:
             "name": self.name,
             "convention": self.convention,
             "dtype": self.dtype,
+            "batch": write(self.training.batch),
+            "device": self.training.device,
+            "optimizer": self.training.optimizer,
             "input": [write(v) for v in self.input],
             "layers": [layer(r) for r in self.rows],
             "totals": {t.key: write(self.totals[t.key]) for t in TOTALS if t.json},

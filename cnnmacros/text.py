@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cnnmacros.errors import printable
 from cnnmacros.figures import FIGURES, TOTALS
 from cnnmacros.rows import Size, Summary, format_shape, json_size
+
+if TYPE_CHECKING:
+    from cnnmacros.memory import Fit
 
 
 def count(value: Size) -> str:
@@ -56,13 +61,29 @@ def table(summary: Summary) -> str:
     for total in TOTALS:
         if total.text:
             value = summary.totals[total.key]
-            label = total.text.format(convention=summary.convention, dtype=summary.dtype)
+            training = summary.training
+            label = total.text.format(
+                convention=summary.convention,
+                dtype=summary.dtype,
+                batch=json_size(training.batch),
+                device=training.device,
+                optimizer=training.optimizer,
+            )
             out.append(f"{label}: {sizes(value) if total.bytes else count(value)}")
     conditions = [(printable(r.name), c) for r in summary.rows for c in r.conditions]
     if conditions:
         out.append("Conditions on the input size:")
         out += [f"  {name}: {c.text()} ({c.label})" for name, c in conditions]
     return "\n".join(out)
+
+
+def fits(fit: Fit) -> str:
+    """The ``--fits`` line: the largest batch, or that not one example fits, with the step's bytes."""
+    memory = f"{fit.memory:,} bytes"
+    step = f"a training step takes {fit.per_example:,} bytes per example + {fit.fixed:,}"
+    if fit.batch < 1:
+        return f"Batch 1 does not fit in {memory}: {step} = {fit.per_example + fit.fixed:,} bytes at batch 1"
+    return f"Largest batch that fits in {memory}: {fit.batch:,} ({step})"
 
 
 def _plain(expr: object, values: dict | None = None) -> str:

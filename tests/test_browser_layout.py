@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARCHITECTURE_PAGES = [f"architectures/{p.stem}/" for p in sorted(ARCHITECTURES.glob("*.yaml"))]
 WORKED_PAGES = ["", "alexnet/", "mnist/", "batchnorm/"]
-OTHER_PAGES = ["formulas/", "conventions/", "architectures/", "adding/", "own-site/"]
+OTHER_PAGES = ["formulas/", "conventions/", "training-memory/", "architectures/", "adding/", "own-site/"]
 
 
 @pytest.fixture

@@ -44,9 +44,22 @@ def test_summary_json_matches_the_alexnet_table() -> None:
         "activations": with_params + pools,
         "param_bytes": 4 * 62_378_344,  # float32
         "forward_backward_bytes": 2 * 4 * with_params,  # torchinfo: value and gradient of each output
+        # Training at batch 1 under Adam: the input; every convolution's and FC's output, kept by the
+        # layer after it (4 bytes each), but the last FC's; every max pool's int64 indices (8) and its
+        # output, kept by the next convolution or, through the flatten view, by FC-1 (4).
+        "input_bytes": 227 * 227 * 3 * 4,
+        "saved_bytes": 4 * (55 * 55 * 96 + 27 * 27 * 256 + 2 * 13 * 13 * 384 + 13 * 13 * 256 + 2 * 4096) + 12 * pools,
+        "buffer_bytes": 0,
+        "grad_bytes": 4 * 62_378_344,
+        "optimizer_bytes": 2 * 4 * 62_378_344,  # Adam's two moments
+        "train_bytes": 227 * 227 * 3 * 4
+        + 4 * (55 * 55 * 96 + 27 * 27 * 256 + 2 * 13 * 13 * 384 + 13 * 13 * 256 + 2 * 4096)
+        + 12 * pools
+        + 4 * 4 * 62_378_344,  # parameters, gradients and two moments
     }
     assert macs == 1_135_256_096
     assert data["convention"] == "cnnmacros" and data["dtype"] == "float32"
+    assert (data["batch"], data["device"], data["optimizer"]) == (1, "cuda", "adam")
 
 
 def test_summary_json_symbolic_shapes_are_strings() -> None:
@@ -147,25 +160,26 @@ def test_summary_markdown_and_latex_are_the_table(tmp_path: Path) -> None:
     assert lines[:4] == [
         r"**A\_b \& 50% {x}**",
         "",
-        "| Layer | Type | Output shape | Weights | Biases | Parameters | MACs |",
-        "| --- | --- | --- | --: | --: | --: | --: |",
+        "| Layer | Type | Output shape | Weights | Biases | Parameters | MACs | Saved |",
+        "| --- | --- | --- | --: | --: | --: | --: | --: |",
     ]
-    # 3x3x1x2 weights and 2 biases; 6x6 positions x 2 filters x 9 taps = 648 MACs
-    assert lines[5] == r"| c\|1\* | conv2d | 6x6x2 | 18 | 2 | 20 | 648 |"
-    assert table[5].split() == ["c|1*", "conv2d", "6x6x2", "18", "2", "20", "648"]
-    assert lines[-1] == "| **Total** |  |  | **18** | **2** | **20** | **648** |"
+    # 3x3x1x2 weights and 2 biases; 6x6 positions x 2 filters x 9 taps = 648 MACs; in training the
+    # convolution keeps its input, the network's (no layer's), and no step keeps its output: 0 saved
+    assert lines[5] == r"| c\|1\* | conv2d | 6x6x2 | 18 | 2 | 20 | 648 | 0 |"
+    assert table[5].split() == ["c|1*", "conv2d", "6x6x2", "18", "2", "20", "648", "0"]
+    assert lines[-1] == "| **Total** |  |  | **18** | **2** | **20** | **648** | **0** |"
     done = run_cli("summary", str(tmp_path / "odd.yaml"), "--format", "latex")
     assert done.stdout.splitlines() == [
         r"% A\_b \& 50\% \{x\}",
-        r"\begin{tabular}{lllrrrr}",
+        r"\begin{tabular}{lllrrrrr}",
         r"\hline",
-        r"Layer & Type & Output shape & Weights & Biases & Parameters & MACs \\",
+        r"Layer & Type & Output shape & Weights & Biases & Parameters & MACs & Saved \\",
         r"\hline",
-        r"Input & input & 8x8x1 & 0 & 0 & 0 & 0 \\",
-        r"c|1* & conv2d & 6x6x2 & 18 & 2 & 20 & 648 \\",
-        r"Output & output & 6x6x2 & 0 & 0 & 0 & 0 \\",
+        r"Input & input & 8x8x1 & 0 & 0 & 0 & 0 & 0 \\",
+        r"c|1* & conv2d & 6x6x2 & 18 & 2 & 20 & 648 & 0 \\",
+        r"Output & output & 6x6x2 & 0 & 0 & 0 & 0 & 0 \\",
         r"\hline",
-        r"Total &  &  & 18 & 2 & 20 & 648 \\",
+        r"Total &  &  & 18 & 2 & 20 & 648 & 0 \\",
         r"\hline",
         r"\end{tabular}",
     ]
@@ -212,3 +226,17 @@ def test_check_outside_a_repository_says_there_is_no_architectures_folder(tmp_pa
         "there is no architectures/ directory here: run cnnmacros check in the folder that has it, "
         "or name the files or folders to check\n"
     )
+
+
+def test_a_file_of_numbers_is_summarized_without_importing_sympy() -> None:
+    """SymPy takes about half a second to import: a summary of numbers uses the generated integer
+    code only (a module that reads a formula at import time once made every command 4x slower)."""
+    script = (
+        "import sys, io, contextlib\n"
+        "from cnnmacros.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['summary', 'architectures/resnet50.yaml', '--json'])\n"
+        "print('sympy' in sys.modules)\n"
+    )
+    out = subprocess.run([PYTHON, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,11 +33,11 @@ def test_compiled_equals_sympy_substitution(data: st.DataObject) -> None:
         s.name: data.draw(st.integers(min_value=0 if s.is_nonnegative and not s.is_positive else 1, max_value=10**6))
         for s in f.args
     }
-    if "G" in values:
+    if "G" in values and "C_in" in values:
         values["C_in"] = values["C_in"] * values["G"]
     expected = f.rhs.subs({s: values[s.name] for s in f.args})
     got = getattr(_compiled, name)(**values)
-    assert isinstance(got, int) and got == int(expected)
+    assert isinstance(got, int) and got == int(sympy.floor(expected))  # floor: the largest batch may be negative
 
 
 def test_huge_values_stay_exact() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,10 @@ def test_broken_file_shows_its_errors(tmp_path: Path) -> None:
         m.architecture_page("bad"),
         m.worked_step("bad", "c", "x"),
         m.compute("conv_output_size_d1", "bad", "c"),
+        m.memory_table("bad", 32),
+        m.memory_totals("bad"),
+        m.memory_fits("bad"),
+        m.memory_step("bad", "c"),
     ):
         assert "This architecture file has errors" in out
         assert "bad.yaml:3: layers[0] (c) kernel: expected a positive integer, got 0" in out
@@ -81,6 +86,7 @@ def test_broken_file_shows_its_errors(tmp_path: Path) -> None:
         == m.count("bad", "c")
         == m.total("bad")
         == m.value_of("conv_biases", "bad", "c")
+        == m.memory_total("bad")
         == "(file has errors)"
     )
 
@@ -134,3 +140,30 @@ def test_conventions_page_macros(macros: Macros) -> None:
     assert "Conv and batch norm, 2D at 5×8×3" in table
     block = macros.convention("fvcore")
     assert "0.1.5.post20221221" in block and "aten::_convolution_mode" in block
+
+
+def test_training_memory_macros(macros: Macros) -> None:
+    # MNIST at batch 32, by hand: the outputs of Conv-1 (24x24x4), Conv-2 (10x10x8), Conv-3 (3x3x16)
+    # and FC (16), kept by the layer after each, and the pools' outputs (12x12x4, 5x5x8) with an
+    # int64 index per value: float32, 32 examples.
+    saved = 32 * (4 * (2304 + 800 + 144 + 16) + 12 * (576 + 200))
+    assert macros.memory_total("mnist", "saved_bytes", 32) == f"{saved:,}"
+    assert "<math" in macros.memory_total("mnist", "saved_bytes", "B")  # an expression in B
+    table = macros.memory_table("mnist", 32)
+    assert f"| MaxPool&#45;1 | maxpool2d | 12×12×4 | {32 * 12 * 576:,} |" in table
+    assert "indices of the maxima" in table and f"**{saved:,}**" in table
+    totals = macros.memory_totals("mnist", 32, "sgd")
+    assert "| `optimizer_bytes` | 0 |" in totals and f"| `grad_bytes` | {4 * 4058:,} |" in totals
+    # the largest batch in 16 GiB: floor((16 GiB - 3 x params) / per example), Adam's 2 moments
+    per_example = 28 * 28 * 4 + saved // 32
+    fits = macros.memory_fits("mnist")
+    assert f"| 16 GiB | {16 * 2**30:,} | **{(16 * 2**30 - 4 * 4 * 4058) // per_example:,}** |" in fits
+    step = macros.memory_step("mnist", "MaxPool-1", "kept", 32)  # one step: 8 bytes x 32 x 12x12x4 indices
+    assert step.count('class="cnn-step"') == 1 and f"{8 * 32 * 576:,}" in re.sub(r"<[^>]+>", "", step)
+    # the page's bars: Conv-1 keeps the most (9,216 of 22,368 bytes per example: 41.2 %), MaxPool-1
+    # 6,912 of them (30.9 %, a bar 75 % as long), Flatten nothing
+    page = macros.architecture_page("mnist")
+    assert '<span class="cnn-bar" style="width: 100%" title="41.2 % of the bytes kept"></span>' in page
+    assert '<span class="cnn-bar" style="width: 75%" title="30.9 % of the bytes kept"></span>' in page
+    rules = macros.memory_rules()
+    assert "`maxpool1d`, `maxpool2d`, `maxpool3d`" in rules and "saved_index_bytes" not in rules

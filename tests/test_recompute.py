@@ -43,6 +43,24 @@ def test_input_gives_what_the_file_with_that_input_gives(tmp_path: Path) -> None
     assert json.loads(out) == json.loads(want)
 
 
+def test_input_comes_before_the_training_memory(tmp_path: Path) -> None:
+    """--batch, --device, --optimizer and --fits count the file at the size --input gives."""
+    source = (ARCHITECTURES / "resnet18.yaml").read_text(encoding="utf-8")
+    assert "input: [224, 224, 3]" in source
+    edited = tmp_path / "resnet18.yaml"
+    edited.write_text(source.replace("input: [224, 224, 3]", "input: [227, 250, 3]"), encoding="utf-8")
+    memory = ["--batch", "3", "--device", "cpu", "--optimizer", "sgd", "--fits", "1GiB", "--json"]
+    code, out, err = run("summary", "architectures/resnet18.yaml", "--input", "227,250,3", *memory)
+    assert code == 0, err
+    _, want, _ = run("summary", str(edited), *memory)
+    got, want = json.loads(out), json.loads(want)
+    assert got == want
+    assert (got["batch"], got["device"], got["optimizer"]) == (3, "cpu", "sgd")
+    # the input batch: 3 examples of 227 x 250 x 3 float32 elements
+    assert got["totals"]["input_bytes"] == 3 * 227 * 250 * 3 * 4
+    assert got["fits"]["largest_batch"] > 0
+
+
 def test_input_applies_to_a_symbolic_file() -> None:
     # batchnorm-2d.yaml: [H, W, 3], conv 3x3 (32), conv 3x3 (32) with batch norm, FC 128 -> 64 declared
     code, out, err = run("summary", "architectures/batchnorm-2d.yaml", "--input", "6,6,3", "--json")

@@ -108,9 +108,11 @@ def test_settings_show_what_a_reader_needs_to_check_a_size() -> None:
 def test_layers_without_working_get_no_box_and_no_link() -> None:
     summary = summarize(ARCHITECTURES / "resnet18.yaml")
     details = worked_details(summary)
-    assert 'id="layer-2-relu"' not in details and 'id="layer-0-conv1"' in details
+    # an addition keeps nothing for the backward pass and counts nothing; a ReLU keeps its output
+    assert 'id="layer-9-layer1-0-add"' not in details and 'id="layer-0-conv1"' in details
+    assert 'id="layer-2-relu"' in details
     table = layer_table(summary)
-    assert 'href="#layer-0-conv1"' in table and 'href="#layer-2-relu"' not in table
+    assert 'href="#layer-0-conv1"' in table and 'href="#layer-9-layer1-0-add"' not in table
     assert "No parameters" not in details
 
 

@@ -32,11 +32,17 @@ layers:
     # 27 taps = 3,888 MACs; it sees 3x3 inputs, one apart, from position 0.
     # b: gamma and beta per channel (4 + 4), 8 statistics, no MACs, the same field.
     # p: 2x2 windows of c's output, 3x3x4; field 3 + (2 - 1) x 1 = 4, jump 2.
+    # Training at batch 1 in float32: c keeps the input (the network's, no layer's), b and p both
+    # keep c's output (144 values, 576 bytes, counted once, for c); b keeps a mean and an inverse
+    # deviation per channel (2 x 4 x 4 bytes); p keeps an int64 index per output (36 x 8 bytes).
     field = {"size": [3, 3], "jump": [1, 1], "offset": [0, 0]}
     assert s.to_json() == {
         "name": "n",
         "convention": "cnnmacros",
         "dtype": "float32",
+        "batch": 1,
+        "device": "cuda",
+        "optimizer": "adam",
         "input": [8, 8, 3],
         "layers": [
             {
@@ -51,6 +57,7 @@ layers:
                 "macs": 3888,
                 "flops": 7776,
                 "activations": 144,
+                "saved_bytes": 576,
                 "receptive_field": field,
             },
             {
@@ -65,6 +72,7 @@ layers:
                 "macs": 0,
                 "flops": 0,
                 "activations": 144,
+                "saved_bytes": 32,
                 "receptive_field": field,
             },
             {
@@ -79,6 +87,7 @@ layers:
                 "macs": 0,
                 "flops": 0,
                 "activations": 36,
+                "saved_bytes": 288,
                 "receptive_field": {"size": [4, 4], "jump": [2, 2], "offset": [0, 0]},
                 "from": ["c"],
             },
@@ -93,6 +102,12 @@ layers:
             "activations": 324,
             "param_bytes": 480,  # 120 x 4 bytes
             "forward_backward_bytes": 2 * 4 * (144 + 144),  # c and b have parameters, p has none
+            "input_bytes": 8 * 8 * 3 * 4,
+            "saved_bytes": 576 + 32 + 288,
+            "buffer_bytes": 8 * 4 + 8,  # b's running mean and variance, and its int64 batch counter
+            "grad_bytes": 480,
+            "optimizer_bytes": 2 * 480,  # Adam: two moments per parameter
+            "train_bytes": 768 + 896 + 480 + 40 + 480 + 960,
         },
     }
     assert (s.total_params, s.total_non_trainable, s.total_weights, s.total_biases) == (120, 8, 112, 8)

@@ -57,6 +57,7 @@ def test_every_page_has_a_previous_and_next_footer(site: Path) -> None:
         ("", "Home"),
         ("formulas", "Formulas"),
         ("conventions", "Counting conventions"),
+        ("training-memory", "Training memory"),
         ("alexnet", "AlexNet, layer by layer"),
         ("mnist", "MNIST CNN, four questions"),
         ("batchnorm", "Batch normalization, 2D and 3D"),
@@ -111,10 +112,13 @@ def test_the_formulas_page_draws_each_kind_of_window(site: Path) -> None:
     assert "places a kernel of 4 taps" in text and "8 outputs remain" in text  # DCGAN's deconv1
 
 
-def test_parameter_free_layers_get_no_worked_box(site: Path) -> None:
+def test_layers_with_nothing_to_work_get_no_worked_box(site: Path) -> None:
+    """An addition counts no parameters and keeps nothing for the backward pass: no box, no link. A
+    ReLU keeps its output, so its box shows that."""
     body = page(site, "architectures/resnet18")
-    assert 'id="layer-2-relu"' not in body and "No parameters" not in body
-    assert 'href="#layer-2-relu"' not in body and 'id="layer-0-conv1"' in body
+    assert 'id="layer-9-layer1-0-add"' not in body and "No parameters" not in body
+    assert 'href="#layer-9-layer1-0-add"' not in body and 'id="layer-0-conv1"' in body
+    assert 'id="layer-2-relu"' in body
 
 
 # Prose that follows the files -----------------------------------------------------------------
