@@ -304,17 +304,9 @@ class _Program:
         """The layer's step of the training forward pass, on the program's own values: what it
         keeps, charged to the layers whose outputs it keeps (``cnnmacros.memory``)."""
         numbers = {c: sympy.Integer(v) if isinstance(v, int) else v for c, v in back.items()}
-
-        def rename(value: Any) -> Any:
-            return value.xreplace(numbers) if isinstance(value, sympy.Basic) else value
-
-        steps = [
-            Step(s.key, s.label, s.formula, {k: rename(v) for k, v in s.values.items()}, rename(s.result))
-            for s in entry.row.steps
-        ]
-        kept = dataclasses.replace(
-            entry.row, input=row.input, output=row.output, figures=dict(row.figures), steps=steps, facts={}
-        )
+        values = {f.name: getattr(entry.row, f.name) for f in dataclasses.fields(Row)}
+        values.update(input=row.input, output=row.output, figures=dict(row.figures), steps=list(entry.row.steps))
+        kept = _KeptRow(**{**values, "facts": {}}, names=numbers)
         family = REGISTRY[layer.type].family
         training, dtype = self.summary.training, self.summary.dtype
         listener = _Listener(lambda condition: False)
@@ -496,6 +488,22 @@ def _string(value: Any) -> str:
 
 class _Text(str):
     """An expression already printed, in the symbols' own names (``$s0``)."""
+
+
+@dataclasses.dataclass
+class _KeptRow(Row):
+    """A layer's row on the program's values, for its step of the training forward pass: a
+    worked step it reads (a padding's total) is renamed from the layer's shared text when read
+    (renaming every step of every layer cost as much as the rest of the program)."""
+
+    names: dict = dataclasses.field(default_factory=dict)
+
+    def step(self, key: str) -> Step:
+        s = super().step(key)
+        if not isinstance(s.result, sympy.Basic):
+            return s
+        values = {k: v.xreplace(self.names) if isinstance(v, sympy.Basic) else v for k, v in s.values.items()}
+        return Step(s.key, s.label, s.formula, values, s.result.xreplace(self.names))
 
 
 @dataclasses.dataclass(frozen=True)
