@@ -15,6 +15,11 @@ line's errors. Where a layer's result depends on a case rather than a formula (t
 join that are equal, adaptive pooling whose windows tile the input), the program takes the case
 the page's own input is in and checks it: another case gets an error saying the page cannot
 recompute it, never a wrong figure.
+
+Training memory comes apart from the shared text: each layer's step of the training forward pass
+(``memory.saved_rule``) runs on the program's own values, in order, so that what a later layer
+keeps of an earlier output is charged to that layer, and each row's ``saved_bytes`` is written
+after the last layer. PyTorch's layout rules (a view or a copy) see the page's own sizes.
 """
 
 from __future__ import annotations
