@@ -219,6 +219,22 @@ def bench_build(repeat: int, raw: dict, work: Path) -> None:
     raw["build"] = {"instrumented": instrumented, "process": process}
 
 
+def bench_recompute(repeat: int, raw: dict, work: Path) -> None:
+    """ResNet-50 recomputed in Chromium (benchmarks/recompute.py): the program alone, and on the
+    site that bench_build built, table and totals filled in."""
+    if not Path("/usr/bin/chromium").exists():
+        return
+    out = subprocess.run(
+        [sys.executable, "benchmarks/recompute.py", "--json", "-", "--site", str(work / "site"), "--calls", "200"],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    raw["recompute"] = json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def bench_serve(repeat: int, raw: dict, work: Path) -> None:
     from tests.conftest import copy_project
     from tests.test_serve import free_port, served_path, wait_for
@@ -353,6 +369,14 @@ def report(raw: dict) -> str:
     latencies = raw["serve"]["latencies_s"]
     row("5", "mkdocs serve: save -> page served", latencies, None, f"worst {ms(max(latencies))} ms")
 
+    recompute = raw.get("recompute")
+    if recompute:
+        calls = [t / 1000 for t in recompute["calls_ms"]]
+        row("9", "recompute resnet50 in Chromium (program)", calls, None, f"{len(calls)} sizes; budget 50 ms")
+        if "page_ms" in recompute:
+            page = [t / 1000 for t in recompute["page_ms"]]
+            row("9", "  on its page, table filled and laid out", page, None, f"worst {ms(max(page))} ms")
+
     lines = [f"{raw['date']}, {raw['machine']}; {raw['repeat']} runs of each", ""]
     lines.append(f"{'#':<2} {'benchmark':<40} {'best ms':>9} {'median ms':>10} {'peak MiB':>9}  note")
     for number, name, best, middle, mib, note in rows:
@@ -427,6 +451,7 @@ def main() -> int:
         bench_symbolic(args.repeat, raw, work)
         bench_blocks(args.repeat, raw, work)
         bench_build(args.repeat, raw, work)
+        bench_recompute(args.repeat, raw, work)
         bench_serve(args.repeat, raw, work)
     path = args.json or ROOT / "benchmarks" / "raw" / f"{raw['date']}.json"
     path.parent.mkdir(parents=True, exist_ok=True)

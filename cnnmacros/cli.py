@@ -10,8 +10,12 @@ import gc
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cnnmacros.errors import ArchitectureError
+
+if TYPE_CHECKING:
+    from cnnmacros.architecture import Architecture
 
 DEFAULT_DIR = Path("architectures")
 
@@ -38,12 +42,57 @@ def json_text(data: dict) -> str:
     return "{\n" + ",\n".join(parts) + "\n}"
 
 
-def summary(args: argparse.Namespace) -> int:
+def input_sizes(architecture: Architecture, text: str) -> tuple[int, ...]:
+    """The sizes of ``--input H,W,C``, one per entry of the file's input (symbolic or not); a bad
+    value is reported at the file's ``input`` line, as the page's recompute reports it too."""
+    from cnnmacros.errors import Problem
+
+    def problem(message: str) -> Problem:
+        return Problem(architecture.file, architecture.input_line, "input", message)
+
+    entries = [entry.strip() for entry in text.split(",")]
+    declared = architecture.input
+    if len(entries) != len(declared):
+        shown = ", ".join(str(v) for v in declared)
+        raise ArchitectureError(
+            [
+                problem(
+                    f"expected {len(declared)} sizes from --input, one per entry of the file's input [{shown}], "
+                    f"got {len(entries)}"
+                )
+            ]
+        )
+    problems = [
+        problem(f"expected a positive integer for size {i} from --input, got '{entry}'")
+        for i, entry in enumerate(entries, 1)
+        if not (entry.isascii() and entry.isdigit() and int(entry) > 0)
+    ]
+    if problems:
+        raise ArchitectureError(problems)
+    return tuple(int(entry) for entry in entries)
+
+
+def _computed(args: argparse.Namespace, training):  # noqa: ANN001, ANN202 - summary's helper
+    """The file's summary for ``training``, at ``--input`` when it is given."""
     from cnnmacros.engine import summarize
+
+    if args.input is None:
+        return summarize(args.file, convention=args.convention, dtype=args.dtype, training=training)
+    import dataclasses
+
+    from cnnmacros.architecture import read
+    from cnnmacros.engine import compute
+
+    architecture = read(args.file)
+    sized = dataclasses.replace(architecture, input=input_sizes(architecture, args.input))
+    return compute(sized, convention=args.convention, dtype=args.dtype, training=training)
+
+
+def summary(args: argparse.Namespace) -> int:
     from cnnmacros.rows import Training
 
     training = Training(args.batch, args.device, args.optimizer)
-    result = summarize(args.file, convention=args.convention, dtype=args.dtype, training=training)
+    result = _computed(args, training)
     names = {s.name for v in result.input if not isinstance(v, int) for s in v.free_symbols}
     if not isinstance(args.batch, int) and args.batch.name in names:
         name = args.batch.name
@@ -84,14 +133,11 @@ def _fit(args: argparse.Namespace, result, training):  # noqa: ANN001, ANN202 - 
 
     import sympy
 
-    from cnnmacros.engine import summarize
     from cnnmacros.memory import largest_batch
 
     if isinstance(args.batch, int):  # the table's batch is a number: count once more in B
         batch = sympy.Symbol("B", integer=True, positive=True)
-        result = summarize(
-            args.file, convention=args.convention, dtype=args.dtype, training=dataclasses.replace(training, batch=batch)
-        )
+        result = _computed(args, dataclasses.replace(training, batch=batch))
     else:
         batch = args.batch
     try:
@@ -207,6 +253,12 @@ def parser() -> argparse.ArgumentParser:
     )
     formats.add_argument("--json", dest="format", action="store_const", const="json", help="short for --format json")
     p.add_argument("--explain", action="store_true", help="also print every layer's worked formulas (table only)")
+    p.add_argument(
+        "--input",
+        metavar="H,W,C",
+        help="another input size, channels last, one per entry of the file's input (also for a file whose "
+        "sizes are symbols): 224,224,3",
+    )
     p.add_argument(
         "--convention",
         choices=sorted(CONVENTIONS),

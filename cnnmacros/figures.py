@@ -290,9 +290,15 @@ class Figure:
         if not self.json:
             object.__setattr__(self, "json", self.key)
 
-    def to_json(self, value: Any) -> Any:
+    def to_json(self, value: Any, size: Callable[[Size], Any] | None = None) -> Any:
+        """The figure's JSON value; ``size`` writes each size (default: a number as it is, a
+        symbolic size as its text; the browser's program generator keeps expressions)."""
         if self.kind == "field":
-            return value.to_json() if value is not None else None
+            if value is None:
+                return None
+            return {k: v if size is None else [size(x) for x in v] for k, v in value.to_json().items()}
+        if size is not None:
+            return size(value)
         return value if isinstance(value, int) else str(value)
 
 
@@ -396,10 +402,14 @@ FIGURES: tuple[Figure, ...] = (
 FIGURE: dict[str, Figure] = {f.key: f for f in FIGURES}
 
 
-def fill(ctx: Context) -> None:
-    """Every declared figure of ``ctx.row``: the layer's own, then the rules', then the derived ones."""
+def fill(ctx: Context, without: tuple[str, ...] = ()) -> None:
+    """Every declared figure of ``ctx.row``: the layer's own, then the rules', then the derived ones.
+    ``without`` leaves rules out (the browser's program generator works ``saved_bytes`` apart: it
+    needs the tensors of the whole network)."""
     figures = ctx.row.figures
     for figure in FIGURES:
+        if figure.key in without:
+            continue
         if figure.rule is not None:
             value, steps = figure.rule(ctx)
             figures[figure.key] = value

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from cnnmacros import _compiled as compiled
 from cnnmacros import layout as lay
 from cnnmacros.figures import AXES, per_axis_steps, work
+from cnnmacros.guards import below, both, decide, failed, unequal
 from cnnmacros.memory import Forward, Keeps
 from cnnmacros.options import REQUIRED, Option, boolean, choice, fraction, integer, number, pairs, per_axis, sizes
 from cnnmacros.rows import Condition, Row, Shape, Size, Step, Window, format_shape, is_number, product
@@ -114,8 +115,15 @@ class Spatial(LayerKind):
 
 def check_groups(c_in: Size, filters: int, groups: int, report: Report) -> None:
     """Channel groups must divide the input channels and the filters (convolutions, transposed too)."""
-    if is_number(c_in) and c_in % groups:
-        report("groups", f"expected a divisor of the {c_in} input channels, got {groups}")
+    failed(
+        report,
+        unequal(c_in % groups, 0),
+        "groups",
+        "expected a divisor of the {c} input channels, got {groups}",
+        stops=False,
+        c=c_in,
+        groups=groups,
+    )
     if filters % groups:
         report("groups", f"expected a divisor of filters ({filters}), got {groups}")
 
@@ -189,14 +197,21 @@ class Conv(Spatial):
         steps, out = per_axis_steps("output_size", "output size", AXES[rank], entries)
         steps += padding_steps
         for axis, size, (_formula, values) in zip(AXES[rank], out, entries, strict=True):
-            if is_number(size) and size < 1:
-                i, k, p, d = values["I"], values["K"], values.get("P", 0), values.get("D", 1)
-                what = f"a dilated extent of {compiled.dilated_extent(K=k, D=d)}" if d != 1 else f"{k}"
-                report(
-                    "kernel",
-                    f"expected a kernel that fits the padded input along {axis} "
-                    f"({i} + 2x{p} = {i + 2 * p}), got {what}",
-                )
+            if "K" not in values:  # 'same' padding: at least one output whatever the input
+                continue
+            i, k, p, d = values["I"], values["K"], values.get("P", 0), values.get("D", 1)
+            what = f"a dilated extent of {compiled.dilated_extent(K=k, D=d)}" if d != 1 else f"{k}"
+            if failed(
+                report,
+                below(size, 1),
+                "kernel",
+                "expected a kernel that fits the padded input along {axis} ({i} + 2x{p} = {padded}), got {what}",
+                axis=axis,
+                i=i,
+                p=p,
+                padded=i + 2 * p,
+                what=what,
+            ):
                 return None
         kvalues = dict(zip(KERNEL_SYMBOLS[rank], kernel, strict=True))
         cvalues = {**kvalues, "C_in": c_in, "G": groups, "C_out": filters}
@@ -298,23 +313,33 @@ class Pool(Spatial):
             if p > k // 2:
                 report("padding", f"expected at most half the pool window ({k // 2} for a window of {k}), got {p}")
                 return None
-            if self.window_within_input and is_number(i) and i < k:
-                report(
-                    "pool",
-                    f"expected a window no larger than the unpadded input along {axis} ({i}), "
-                    f"as PyTorch's 3D average pooling requires, got {k}",
-                )
+            if self.window_within_input and failed(
+                report,
+                below(i, k),
+                "pool",
+                "expected a window no larger than the unpadded input along {axis} ({i}), "
+                "as PyTorch's 3D average pooling requires, got {k}",
+                axis=axis,
+                i=i,
+                k=k,
+            ):
                 return None
             entries.append((formula, {"I": i, "K": k, "S": st, "P": p}))
         # in ceil mode a symbolic size gives the rule itself, a formula of the input's size
         steps, out = per_axis_steps("output_size", "output size", AXES[rank], entries)
         for axis, size, (_formula, values) in zip(AXES[rank], out, entries, strict=True):
-            if is_number(size) and size < 1:
-                i, k, p = values["I"], values["K"], values["P"]
-                report(
-                    "pool",
-                    f"expected a window that fits the padded input along {axis} ({i} + 2x{p} = {i + 2 * p}), got {k}",
-                )
+            i, k, p = values["I"], values["K"], values["P"]
+            if failed(
+                report,
+                below(size, 1),
+                "pool",
+                "expected a window that fits the padded input along {axis} ({i} + 2x{p} = {padded}), got {k}",
+                axis=axis,
+                i=i,
+                p=p,
+                padded=i + 2 * p,
+                k=k,
+            ):
                 return None
         facts = {"window": Window(pool, stride, (1,) * rank, padding)}
         return self.row(layer, shape, (*out, shape[-1]), steps=steps, facts=facts)
@@ -398,12 +423,13 @@ class BatchNorm(LayerKind):
     def compute(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
         o = layer.options
         values = product(shape[:-1])
-        if not o["track_running_stats"] and is_number(values) and values < 2:  # it normalizes by the batch
-            report(
-                "track_running_stats",
-                "expected true for one example with one value per channel: without running statistics "
-                "PyTorch needs more than one value in each channel, got false",
-            )
+        if not o["track_running_stats"] and failed(  # it normalizes by the batch
+            report,
+            below(values, 2),
+            "track_running_stats",
+            "expected true for one example with one value per channel: without running statistics "
+            "PyTorch needs more than one value in each channel, got false",
+        ):
             return None
         steps, figures = norm_steps(shape[-1], o["affine"], o["track_running_stats"])
         facts = {"counter": o["track_running_stats"]}  # num_batches_tracked, an int64 buffer
@@ -456,13 +482,17 @@ class Dense(LayerKind):
         n = received
         steps: list[Step] = flatten_steps
         if declared is not None:
-            if is_number(received):
-                if received != declared:
-                    report(
-                        "inputs",
-                        f"expected the {received} units the layer receives ({format_shape(shape)}), got {declared}",
-                    )
-            else:
+            failed(
+                report,
+                unequal(received, declared),
+                "inputs",
+                "expected the {received} units the layer receives ({shape}), got {declared}",
+                stops=False,
+                received=received,
+                shape=tuple(shape),
+                declared=declared,
+            )
+            if not is_number(received):
                 conditions.append(Condition("declared inputs", received, declared))
                 n, steps = declared, []
         weights = work("weights", "weights", "dense_weights", N_in=n, N_out=units)
@@ -487,8 +517,16 @@ class Dense(LayerKind):
     def per_position(self, layer: LayerSpec, shape: Shape, report: Report) -> Row | None:
         """nn.Linear on a channels-last tensor: the same weights at every position, [..., units] out."""
         o, c, units = layer.options, shape[-1], layer.options["units"]
-        if o["inputs"] is not None and is_number(c) and c != o["inputs"]:
-            report("inputs", f"expected the {c} channels the layer receives at each position, got {o['inputs']}")
+        if o["inputs"] is not None:
+            failed(
+                report,
+                unequal(c, o["inputs"]),
+                "inputs",
+                "expected the {c} channels the layer receives at each position, got {inputs}",
+                stops=False,
+                c=c,
+                inputs=o["inputs"],
+            )
         steps = [work("weights", "weights", "dense_weights", N_in=c, N_out=units)]
         biases: Size = 0
         if o["bias"]:
@@ -681,8 +719,14 @@ class Shuffle(LayerKind):
                 "type", f"expected an input with spatial axes and channels for {layer.type}, got {format_shape(shape)}"
             )
             return None
-        if is_number(c) and c % groups:
-            report("groups", f"expected a divisor of the {c} channels, got {groups}")
+        if failed(
+            report,
+            unequal(c % groups, 0),
+            "groups",
+            "expected a divisor of the {c} channels, got {groups}",
+            c=c,
+            groups=groups,
+        ):
             return None
         return self.row(layer, shape, shape)
 
@@ -778,14 +822,19 @@ class Merge(LayerKind):
             joined = []
             for a, b in zip(output, other, strict=True):
                 size = _broadcast_size(a, b)
-                if size is None:
-                    report(
-                        "from",
-                        f"expected inputs whose sizes are equal or 1 along each axis, got {format_shape(shapes[0])} "
-                        f"({layer.sources[0]}) and {format_shape(other)} ({name})",
-                    )
+                if failed(
+                    report,
+                    both(unequal(a, b), unequal(a, 1), unequal(b, 1)),
+                    "from",
+                    "expected inputs whose sizes are equal or 1 along each axis, got {first} ({a_name}) and "
+                    "{other} ({b_name})",
+                    first=tuple(shapes[0]),
+                    a_name=layer.sources[0],
+                    other=tuple(other),
+                    b_name=name,
+                ):
                     return None, []
-                if not (a == b or a == 1 or b == 1):
+                if not (a == b or a == 1 or b == 1) and getattr(report, "guard", None) is None:
                     from cnnmacros.symbolic import never_equal  # symbolic sizes have imported SymPy
 
                     if never_equal(a, b):
@@ -815,16 +864,21 @@ class Merge(LayerKind):
                 )
                 return None
             for a, b in zip(first[axes], other[axes], strict=True):
-                if is_number(a) and is_number(b):
-                    if a != b:
-                        what = "shape" if axes == slice(None) else "spatial size"
-                        report(
-                            "from",
-                            f"expected inputs of one {what}, got {format_shape(first)} "
-                            f"({layer.sources[0]}) and {format_shape(other)} ({name})",
-                        )
-                        return None
-                elif a != b:
+                if failed(
+                    report,
+                    unequal(a, b),
+                    "from",
+                    "expected inputs of one {what}, got {first} ({a_name}) and {other} ({b_name})",
+                    what="shape" if axes == slice(None) else "spatial size",
+                    first=tuple(first),
+                    a_name=layer.sources[0],
+                    other=tuple(other),
+                    b_name=name,
+                ):
+                    return None
+                if is_number(a) and is_number(b) or a == b:
+                    continue
+                if getattr(report, "guard", None) is None:  # the plain engine states a condition
                     from cnnmacros.symbolic import never_equal  # symbolic sizes have imported SymPy
 
                     if never_equal(a, b):
@@ -974,7 +1028,10 @@ class AdaptivePool(Spatial):
         output = _axes(layer.options["output"], self.rank)
         facts: dict[str, Any] = {"no_field": True}
         # Windows of one size exactly when each output size divides its input: then they tile it.
-        if all(is_number(i) and i % o == 0 for i, o in zip(shape[:-1], output, strict=True)):
+        sizes = shape[:-1]
+        if (all(is_number(i) for i in sizes) or hasattr(report, "decide")) and all(
+            decide(report, _divides(o, i)) for i, o in zip(sizes, output, strict=True)
+        ):
             kernel = tuple(i // o for i, o in zip(shape[:-1], output, strict=True))
             facts = {"window": Window(kernel, kernel, (1,) * self.rank, (0,) * self.rank)}
         return self.row(layer, shape, (*output, shape[-1]), facts=facts)
@@ -1048,8 +1105,14 @@ class ConvTranspose(Spatial):
         ]
         steps, out = per_axis_steps("output_size", "output size", AXES[rank], entries)
         for axis, size in zip(AXES[rank], out, strict=True):
-            if is_number(size) and size < 1:
-                report("padding", f"expected padding that leaves an output along {axis}, got an output of {size}")
+            if failed(
+                report,
+                below(size, 1),
+                "padding",
+                "expected padding that leaves an output along {axis}, got an output of {size}",
+                axis=axis,
+                size=size,
+            ):
                 return None
         cvalues = {**dict(zip(KERNEL_SYMBOLS[rank], kernel, strict=True)), "C_in": c_in, "G": groups, "C_out": filters}
         weights = work("weights", "weights", f"conv{rank}d_weights", **cvalues)
@@ -1162,19 +1225,26 @@ class Norm(LayerKind):
                 "type", f"expected an input with spatial axes and channels for {layer.type}, got {format_shape(shape)}"
             )
             return None
-        if "groups" in o and is_number(c) and c % o["groups"]:
-            report("groups", f"expected a divisor of the {c} channels, got {o['groups']}")
+        if "groups" in o and failed(
+            report,
+            unequal(c % o["groups"], 0),
+            "groups",
+            "expected a divisor of the {c} channels, got {groups}",
+            c=c,
+            groups=o["groups"],
+        ):
             return None
         # PyTorch computes statistics only over more than one value: per group, or per channel
         # over the positions for instance normalization without running statistics
         values = product(shape[:-1]) * (c // o["groups"] if "groups" in o else 1)
-        if (
-            (self.type_name == "groupnorm" or not o.get("track_running_stats", True))
-            and is_number(values)
-            and values < 2
+        if (self.type_name == "groupnorm" or not o.get("track_running_stats", True)) and failed(
+            report,
+            below(values, 2),
+            "type",
+            "expected more than one value in each {where} for {type}, as PyTorch requires, got 1",
+            where="group" if "groups" in o else "channel",
+            type=layer.type,
         ):
-            where = "group" if "groups" in o else "channel"
-            report("type", f"expected more than one value in each {where} for {layer.type}, as PyTorch requires, got 1")
             return None
         steps, figures = norm_steps(c, o.get("affine", True), o.get("track_running_stats", False))
         facts = {"counter": o.get("track_running_stats", False)}  # num_batches_tracked, an int64 buffer
@@ -1297,8 +1367,17 @@ class Pad(Spatial):
         entries = [(formula, {"I": i, names[0]: b, names[1]: a}) for i, (b, a) in zip(shape[:-1], ends, strict=True)]
         steps, out = per_axis_steps("output_size", "output size", AXES[self.rank], entries)
         for axis, size, i, (b, a) in zip(AXES[self.rank], out, shape[:-1], ends, strict=True):
-            if is_number(size) and size < 1:
-                report(self.key, f"expected a crop that leaves positions along {axis} ({i} - {b} - {a} = {size})")
+            if failed(
+                report,
+                below(size, 1),
+                self.key,
+                "expected a crop that leaves positions along {axis} ({i} - {b} - {a} = {size})",
+                axis=axis,
+                i=i,
+                b=b,
+                a=a,
+                size=size,
+            ):
                 return None
         sign = 1 if self.kind == "zeropad" else -1  # a crop moves the first position into the input
         window = Window((1,) * self.rank, (1,) * self.rank, (1,) * self.rank, tuple(sign * b for b, _ in ends))
@@ -1318,6 +1397,15 @@ class Pad(Spatial):
             f.output(pad_layout(f.layouts[0], f.out_sizes))
         else:
             f.output(lay.resized(f.layouts[0], f.out_sizes), view_of=0)
+
+
+def _divides(divisor: int, size: Size) -> Any:
+    """Whether ``divisor`` divides ``size``: a bool for a number, SymPy's condition for a symbol."""
+    if is_number(size):
+        return size % divisor == 0
+    import sympy
+
+    return sympy.Eq(size % divisor, 0)
 
 
 def _axes(value: Any, rank: int) -> tuple[Any, ...]:

@@ -48,7 +48,10 @@ def torch_sizes(shape: Shape) -> tuple[int, ...]:
 
 
 def _generic(value: object) -> int:
-    return int(value.xreplace({s: GENERIC for s in value.free_symbols}))  # type: ignore[attr-defined]
+    """A symbolic size's value for layout decisions: ``GENERIC``, or the ``layout_value`` a symbol
+    carries (the browser's program generator gives its sizes their values at the page's input)."""
+    free = value.free_symbols  # type: ignore[attr-defined]
+    return int(value.xreplace({s: getattr(s, "layout_value", GENERIC) for s in free}))  # type: ignore[attr-defined]
 
 
 @functools.lru_cache(maxsize=4096)

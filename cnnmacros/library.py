@@ -67,6 +67,9 @@ class Library:
     _conventions: dict[tuple[str, str], Summary] = field(default_factory=dict, init=False, repr=False)
     _training: dict[tuple[str, Training, str], Summary] = field(default_factory=dict, init=False, repr=False)
     _examples: dict[tuple[str, int], list[tuple[int, ...]]] = field(default_factory=dict, init=False, repr=False)
+    programs: dict = field(default_factory=dict, init=False, repr=False)
+    """The layers that cnnmacros.recompute has printed, by their options and inputs: whatever the
+    file, a layer with the same options and inputs prints the same program text."""
 
     def refresh(self) -> None:
         """Read the directory again before a build: changed, new and removed files only; what

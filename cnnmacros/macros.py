@@ -95,8 +95,8 @@ class Macros:
 
     # Formulas ----------------------------------------------------------------------------------
     def formula(self, name: str) -> str:
-        """A formula with its note and a legend of its symbols."""
-        return render.formula_block(name)
+        """A formula with its note, a legend of its symbols and a calculator."""
+        return render.formula_block(name, with_calculator=True)
 
     def formula_inline(self, name: str) -> str:
         """A formula as inline math, for prose."""
@@ -247,9 +247,26 @@ class Macros:
             details=self._details(summary),
             file_url=url,
             file_text=self.library.text(arch),
+            recompute=self._recompute(arch, summary),
             in_batch=in_batch,
             fits=self._fits(in_batch),
         )
+
+    def _recompute(self, arch: str, summary: Summary) -> str:
+        """The input-size control and the page's generated program; nothing for a file the
+        generator cannot handle (its page then keeps the file's own figures)."""
+        from cnnmacros import recompute
+        from cnnmacros.layers import LAYOUTS
+
+        architecture = self.library.architecture(arch)
+        try:
+            script = recompute.script(architecture, summary, self.library.programs)
+        except recompute.UnsupportedError:
+            return ""
+        rank = len(summary.input) - 1
+        axes = LAYOUTS[rank].strip("[]").split(", ") if rank in LAYOUTS else ["C"]
+        sizes = list(summary.input) if not summary.symbolic else list(self.library.examples(arch, 1)[0])
+        return self.stash.hide_block(render.recompute_control(axes, sizes, script))
 
     # Training memory ---------------------------------------------------------------------------
     def _training(self, arch: str, batch: int | str, optimizer: str, device: str) -> Summary:

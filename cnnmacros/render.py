@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import markdown as _markdown
@@ -97,17 +98,38 @@ def description(text: str) -> str:
     return re.sub(r"&#?\w+;|[{}#]", lambda m: m.group(0) if len(m.group(0)) > 1 else f"&#{ord(m.group(0))};", safe)
 
 
-def formula_block(name: str) -> str:
-    """A formula as display math, its note, and a legend of every symbol in it."""
+def formula_block(name: str, with_calculator: bool = False) -> str:
+    """A formula as display math, its note, and a legend of every symbol in it; with a
+    calculator (the Formulas page's) when asked and the formula gives integers."""
     f = formula(name)
     rows = "".join(
         f"<tr><td>{mathml.symbol_math(symbol)}</td><td>{html.escape(words)}</td></tr>"
         for symbol, words in f.legend.items()
     )
     note = f'<p class="cnn-note">{html.escape(f.note)}</p>' if f.note else ""
+    tool = calculator(name) if with_calculator and f.integer else ""
     return (
         f'<div class="cnn-formula" data-formula="{name}">{mathml.formula_display(name)}{note}'
-        f'<table class="cnn-legend"><tbody>{rows}</tbody></table></div>'
+        f'<table class="cnn-legend"><tbody>{rows}</tbody></table>{tool}</div>'
+    )
+
+
+def calculator(name: str) -> str:
+    """A form that applies a formula to the reader's integers, with the JavaScript that
+    cnnmacros.recompute generates from the formula itself (assets/recompute.js runs it)."""
+    from cnnmacros.recompute import formula_script
+
+    f = formula(name)
+    fields = "".join(
+        f'<label class="cnn-seg">{mathml.symbol_math(s.name)} <input name="{html.escape(s.name)}" '
+        f'inputmode="numeric" size="6" value="{1 if s.is_positive else 0}" '
+        f'aria-label="{html.escape(s.name)}"></label> '
+        for s in f.args
+    )
+    return (
+        f'<form class="cnn-calculator" data-formula="{html.escape(name)}"><span class="cnn-calculator-label">'
+        f"Try it:</span> {fields}<span>{mathml.symbol_math(f.lhs)} = <output>…</output></span></form>"
+        + formula_script(name)
     )
 
 
@@ -298,30 +320,127 @@ def layer_table(summary: Summary) -> str:
     type and settings, its output and one column per declared figure that names the site.
 
     Every cell names its column (``cnn-p1`` to ``cnn-p3``), so that a phone keeps the layer, its
-    output and its parameters, and hides the rest in that order."""
+    output and its parameters, and hides the rest in that order. Layers that a stage or a block
+    holds (``Row.block``, or names such as ``layer1.0.conv1``) come under a row of their group
+    with its subtotals, which folds (assets/recompute.js); rows and cells carry what the page's
+    recompute fills in (``data-row``, ``data-figure``)."""
     figures = site_figures(summary)
     head = [("Layer", "cnn-name cnn-p1"), ("Type and settings", "cnn-type cnn-p3"), ("Tensor size", "cnn-shape cnn-p1")]
     head += [(f.heading, f"cnn-num cnn-{f.key.replace('_', '-')} cnn-p{PRIORITY.get(f.key, 3)}") for f in figures]
+    classes = [c for _, c in head]
 
-    def ends(label: str, value: Shape) -> list[str]:
-        return [label, "", _shape_cell(value), *("0" if f.total else "" for f in figures)]
+    def row(cells: list[str], attributes: str, keys: list[str | None], tag: str = "td") -> str:
+        out = []
+        for value, css, key in zip(cells, classes, [None, None, None, *keys], strict=True):
+            data = f' data-figure="{html.escape(figures[key].json)}"' if key is not None else ""
+            out.append(f'<{tag} class="{css}"{data}>{value}</{tag}>')
+        return f"<tr{attributes}>" + "".join(out) + "</tr>"
 
-    body = [ends("Input", summary.input)]
-    for r in summary.rows:
+    every = list(range(len(figures)))
+    totals_only = [i if f.total else None for i, f in enumerate(figures)]
+
+    def ends(label: str, value: Shape, key: str) -> str:
+        cells = [label, "", _shape_cell(value), *("0" if f.total else "" for f in figures)]
+        return row(cells, f' data-row="{key}"', [None] * len(figures))
+
+    groups = table_groups(summary.rows)
+    holding: dict[int, list[str]] = {}
+    starts: dict[int, list[Group]] = {}
+    for group in groups:
+        starts.setdefault(group.first, []).append(group)
+        for i in range(group.first, group.last + 1):
+            holding.setdefault(i, []).append(group.id)
+    heading = row([h for h, _ in head], "", [None] * len(figures), "th")
+    lines = [f'<div class="cnn-table cnn-layers"><table><thead>{heading}</thead><tbody>']
+    lines.append(ends("Input", summary.input, "input"))
+    for i, r in enumerate(summary.rows):
+        for group in starts.get(i, []):
+            rows = summary.rows[group.first : group.last + 1]
+            button = (
+                f'<button type="button" class="cnn-fold" data-fold="{group.id}" aria-expanded="true">'
+                f"{_breakable(group.name)}</button>"
+            )
+            cells = [button, escape(group.kind), _shape_cell(rows[-1].output)]
+            cells += [count(add_up(x.figures[f.key] for x in rows)) if f.total else "" for f in figures]
+            outer = " ".join(holding[i][: holding[i].index(group.id)])
+            lines.append(row(cells, f' class="cnn-group" data-group="{group.id}" data-in="{outer}"', [*totals_only]))
         reads = f" ← {', '.join(escape(n) for n in r.sources)}" if r.sources else ""
         name = _breakable(r.name)
         if has_working(r):
             name = f'<a href="#{slug(r.index, r.name)}">{name}</a>'
         kind = r.type + reads + _settings(setting_parts(r))
-        body.append([name, kind, _shape_cell(r.output), *(_cell(f, r.figures[f.key]) for f in figures)])
-    body.append(ends("Output", summary.output))
+        cells = [name, kind, _shape_cell(r.output), *(_cell(f, r.figures[f.key]) for f in figures)]
+        inside = f' data-in="{" ".join(holding[i])}"' if i in holding else ""
+        lines.append(row(cells, f' data-row="{i + 1}"{inside}', every))
+    lines.append(ends("Output", summary.output, "output"))
     total = ["<strong>Total</strong>", "", ""]
     for f in figures:
         value = summary.totals.get(f.key) if f.total else None
         total.append(
             "" if value is None else f"<strong>{count(value)}</strong>" if f.key in BOLD_TOTALS else count(value)
         )
-    return _html_table("cnn-layers", head, body, total)
+    lines.append(row(total, ' data-row="total"', totals_only))
+    lines.append("</tbody></table></div>")
+    return "\n".join(lines)  # a row a line: the site hides the table from Markdown whole (see stash)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A run of table rows that one stage or block holds: rows ``first`` to ``last`` (0-based)."""
+
+    id: str
+    name: str
+    kind: str
+    first: int
+    last: int
+
+
+def _group_path(row: Row) -> list[str]:
+    """The groups that hold a row, outermost first: the prefixes of its block (``layer2``,
+    ``layer2.0``), or of its dotted name in a flat file (``layer2.0.conv1``)."""
+    path = row.block or (row.name.rsplit(".", 1)[0] if "." in row.name else "")
+    parts = path.split(".") if path else []
+    return [".".join(parts[: n + 1]) for n in range(len(parts))]
+
+
+def table_groups(rows: list[Row]) -> list[Group]:
+    """Every group of two rows or more, outermost first where several start together; a group
+    with the same rows as the one around it, or with every row of the table, is left out."""
+    runs: list[tuple[str, int, int]] = []
+    open_runs: dict[str, int] = {}
+    paths = [_group_path(r) for r in rows]
+    for i, path in enumerate([*paths, []]):
+        for prefix in list(open_runs):
+            if prefix not in path:
+                runs.append((prefix, open_runs.pop(prefix), i - 1))
+        for prefix in path:
+            open_runs.setdefault(prefix, i)
+    kept: list[tuple[str, int, int]] = []
+    for prefix, first, last in sorted(runs, key=lambda run: (run[1], -run[2], run[0].count("."))):
+        if last - first < 1 or (first == 0 and last == len(rows) - 1):
+            continue
+        if any(k[1] == first and k[2] == last for k in kept):  # the same rows as the group around it
+            continue
+        kept.append((prefix, first, last))
+
+    def inside(inner: tuple[str, int, int], outer: tuple[str, int, int]) -> bool:
+        return inner is not outer and outer[1] <= inner[1] and inner[2] <= outer[2]
+
+    out = []
+    for n, group in enumerate(kept):
+        prefix, first, last = group
+        below = [k for k in kept if inside(k, group)]
+        children = [k for k in below if not any(inside(k, o) for o in below)]
+        block = rows[first].block_type if rows[first].block == prefix else None
+        size = last - first + 1
+        if block:
+            kind = f"{block} block, {size} layers"
+        elif children:
+            kind = f"{len(children)} blocks, {size} layers"
+        else:
+            kind = f"{size} layers"
+        out.append(Group(f"cnn-g{n}", prefix, kind, first, last))
+    return out
 
 
 BOLD_TOTALS = ("params", "non_trainable")
@@ -331,20 +450,45 @@ BOLD_TOTALS = ("params", "non_trainable")
 def totals_text(summary: Summary) -> str:
     """One sentence with the totals, in words a reader expects from Keras and PyTorch."""
     totals = summary.totals
-    text = f"**{count(totals['params'])}** parameters (weights and biases), all trainable"
+
+    def total(key: str, value: Size | None = None) -> str:  # marked for the page's recompute
+        return f'<span data-total="{key}">{count(totals[key] if value is None else value)}</span>'
+
+    text = f"**{total('params')}** parameters (weights and biases), all trainable"
     if totals["non_trainable"] != 0:
         keras = totals["params"] + totals["non_trainable"]
         text += (
-            f", and **{count(totals['non_trainable'])}** non-trainable batch-norm statistics (running"
-            f" mean and variance). Keras reports {count(keras)} parameters in all; PyTorch keeps the"
+            f", and **{total('non_trainable')}** non-trainable batch-norm statistics (running"
+            f" mean and variance). Keras reports {total('keras_total', keras)} parameters in all; PyTorch keeps the"
             " statistics as buffers"
         )
     text += (
-        f". One example costs **{count(totals['macs'])}** multiply-accumulates"
-        f" ({count(totals['flops'])} floating-point operations), and the layers' outputs hold"
-        f" {count(totals['activations'])} values."
+        f". One example costs **{total('macs')}** multiply-accumulates"
+        f" ({total('flops')} floating-point operations), and the layers' outputs hold"
+        f" {total('activations')} values."
     )
     return text
+
+
+def recompute_control(axes: list[str], sizes: list[int], script: str) -> str:
+    """The input-size control above the table: one field per entry of the input, channels last;
+    ``script`` is the page's generated program (cnnmacros.recompute)."""
+    fields = "".join(
+        f'<label class="cnn-seg">{escape(axis)} <input name="{escape(axis)}" inputmode="numeric" pattern="[0-9]*" '
+        f'size="5" value="{size}" aria-label="input size {escape(axis)}"></label>'
+        + ('<span aria-hidden="true">×</span>' if i < len(axes) - 1 else "")
+        for i, (axis, size) in enumerate(zip(axes, sizes, strict=True))
+    )
+    return (
+        '<div class="cnn-recompute"><form class="cnn-recompute-form"><span class="cnn-recompute-label">'
+        f"Try another input size:</span> {fields} "
+        '<button type="submit" class="md-button md-button--primary">Recompute</button> '
+        '<button type="reset" class="md-button">Back</button></form>'
+        '<p class="cnn-recompute-status" aria-live="polite">The table and the totals follow the size you enter, '
+        "computed in your browser from the same formulas (the worked formulas and figures further down stay at "
+        "the file's own size).</p>"
+        f'<ul class="cnn-recompute-errors"></ul>{script}</div>'
+    )
 
 
 def source_links(text: str) -> str:
@@ -431,6 +575,7 @@ def architecture_page(
     details: str | None = None,
     file_url: str = "",
     file_text: str = "",
+    recompute: str = "",
     in_batch: Summary | None = None,
     fits: list[tuple[str, Fit]] | None = None,
 ) -> str:
@@ -452,6 +597,8 @@ def architecture_page(
     parts.append(f"<p>Defined in {where}; input {shape(summary.input)}, channels last.</p>")
     if file_text:
         parts.append(file_block(summary.file, file_text, file_url))
+    if recompute:
+        parts.append(recompute)
     parts.append(layer_table(summary))
     parts.append(totals_text(summary))
     conditions = [(r, c) for r in summary.rows for c in r.conditions if c.relation == "="]

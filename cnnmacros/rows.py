@@ -221,16 +221,19 @@ class Summary:
                 return r
         raise KeyError(f"{self.file}: no layer named {name!r}; layers: {', '.join(r.name for r in self.rows)}")
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, size: Any = None) -> dict[str, Any]:
         """The ``--json`` form: shapes channels-last, symbolic sizes as SymPy text; one key per
-        declared figure and total."""
+        declared figure and total. ``size`` writes each size instead (the browser's program
+        generator keeps the expressions, to print them as JavaScript)."""
         from cnnmacros.figures import FIGURES, TOTALS
+
+        write = size or json_size
 
         def layer(r: Row) -> dict[str, Any]:
             out: dict[str, Any] = {"name": r.name, "type": r.type, "block": r.block}
-            out["output"] = [json_size(v) for v in r.output]
+            out["output"] = [write(v) for v in r.output]
             for figure in FIGURES:
-                out[figure.json] = figure.to_json(r.figures[figure.key])
+                out[figure.json] = figure.to_json(r.figures[figure.key], size)
             if r.sources:
                 out["from"] = list(r.sources)
             if r.conditions:
@@ -241,10 +244,10 @@ class Summary:
             "name": self.name,
             "convention": self.convention,
             "dtype": self.dtype,
-            "batch": json_size(self.training.batch),
+            "batch": write(self.training.batch),
             "device": self.training.device,
             "optimizer": self.training.optimizer,
-            "input": [json_size(v) for v in self.input],
+            "input": [write(v) for v in self.input],
             "layers": [layer(r) for r in self.rows],
-            "totals": {t.key: json_size(self.totals[t.key]) for t in TOTALS if t.json},
+            "totals": {t.key: write(self.totals[t.key]) for t in TOTALS if t.json},
         }

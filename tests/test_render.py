@@ -51,7 +51,8 @@ def table_rows(markup: str) -> tuple[list[str], list[list[str]]]:
     """The headings and the body rows (total row last) of an HTML table, each cell's inner HTML."""
     heads = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<th[^>]*>(.*?)</th>", markup, re.S)]
     body = markup[markup.index("<tbody>") :]
-    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+    layer_rows = re.findall(r"<tr(?![^>]*data-group)[^>]*>(.*?)</tr>", body, re.S)  # not a group's subtotals
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in layer_rows]
     return heads, rows
 
 
@@ -82,7 +83,7 @@ def test_every_cell_names_its_column_and_a_phone_keeps_layer_shape_and_parameter
     table = layer_table(summarize(ARCHITECTURES / "alexnet.yaml"))
     kept = re.findall(r'<th class="([^"]*cnn-p1[^"]*)">(.*?)</th>', table)
     assert [text for _, text in kept] == ["Layer", "Tensor size", "Parameters"]
-    for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S):
         assert len(re.findall(r'<t[hd] class="[^"]*cnn-p[123]', row)) == len(re.findall(r"<t[hd]", row))
 
 

@@ -36,7 +36,7 @@ def test_every_architecture_file_has_a_page(site: Path) -> None:
 
 def test_alexnet_page_has_every_figure_of_the_source_table(site: Path) -> None:
     page = (site / "alexnet" / "index.html").read_text(encoding="utf-8")
-    rows = re.findall(r"<tr>(.*?)</tr>", page, flags=re.S)
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", page, flags=re.S)
     cells = [
         [
             " ".join(html.unescape(re.sub(r"<[^>]+>", " ", c.replace("<wbr>", ""))).split())
