@@ -151,7 +151,7 @@ def _batch(text: str):  # noqa: ANN202 - an int or a SymPy symbol
     """``--batch``: a positive integer, or a name for an expression in the batch size."""
     from cnnmacros.architecture import is_symbol_name
 
-    if text.isdigit() and int(text) >= 1:
+    if text.isascii() and text.isdigit() and int(text) >= 1:  # '²' is a digit that int() refuses
         return int(text)
     if is_symbol_name(text) and not text.isdigit():
         import sympy

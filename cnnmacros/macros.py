@@ -261,6 +261,7 @@ class Macros:
         architecture = self.library.architecture(arch)
         try:
             script = recompute.script(architecture, summary, self.library.programs)
+            script += recompute.formula_script("largest_batch")  # the memory calculator's
         except recompute.UnsupportedError:
             return ""
         rank = len(summary.input) - 1

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from cnnmacros import layout as lay
@@ -192,7 +191,8 @@ def charge(tensor: Tensor, reader: Row, ctx: Context) -> None:
 
 UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
 """The units ``--fits`` accepts: decimal kilo-, mega- and gigabytes, and the binary ones."""
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*$")
+_SIZE = re.compile(r"^[ \t\n\r\f\v]*([0-9]+(?:\.[0-9]+)?)[ \t\n\r\f\v]*([A-Za-z]+)[ \t\n\r\f\v]*\Z")
+"""ASCII only, as the browser's calculator reads it (assets/cnnmacros/recompute.js)."""
 
 
 def memory_size(text: str) -> int:
@@ -202,12 +202,14 @@ def memory_size(text: str) -> int:
     unit = units.get(match.group(2).lower()) if match else None
     if match is None or unit is None:
         raise ValueError(f"expected a size such as 24GiB, in {', '.join(UNITS)}, got {text!r}")
-    amount = Fraction(match.group(1)) * UNITS[unit]
-    if amount.denominator != 1:
-        raise ValueError(f"expected a whole number of bytes, got {text!r} ({float(amount)} bytes)")
-    if amount == 0:
+    whole, _, fraction = match.group(1).partition(".")
+    scaled, places = int(whole + fraction) * UNITS[unit], 10 ** len(fraction)  # bytes = scaled / places
+    if scaled % places:
+        digits = str(scaled % places).zfill(len(fraction)).rstrip("0")
+        raise ValueError(f"expected a whole number of bytes, got {text!r} ({scaled // places}.{digits} bytes)")
+    if scaled == 0:
         raise ValueError(f"expected a size larger than 0, got {text!r}")
-    return int(amount)
+    return scaled // places
 
 
 @dataclass(frozen=True)

@@ -217,6 +217,10 @@ class _Program:
         self.checked: set[sympy.Symbol] = set()  # sizes already checked to be at least 1
         self.cache = cache if cache is not None else {}
         self.own = BigIntPrinter(_Own())
+        # the batch size is the program's first argument: memory for any batch, as --batch counts it
+        batch = self.symbol("b", "s", summary.training.batch)
+        batch.layout_value = 2  # PyTorch's layouts are worked out at batch 2 (cnnmacros.layout)
+        self.training = dataclasses.replace(summary.training, batch=batch)
 
     def symbol(self, name: str, kind: str, reference: Any) -> sympy.Symbol:
         s = _Size(name, integer=True, **_KINDS[kind])
@@ -249,14 +253,20 @@ class _Program:
         self.saved(arch, rows, memory, [inputs, *(r.output for r in rows)])
         printer = BigIntPrinter(self.names)
         symbolic = dataclasses.replace(
-            summary, input=inputs, rows=rows, totals=self.totals(rows, printer), blocks=[], stages=[]
+            summary,
+            input=inputs,
+            rows=rows,
+            totals=self.totals(rows, printer),
+            blocks=[],
+            stages=[],
+            training=self.training,
         )
         template = _literal(symbolic.to_json(size=lambda v: v), printer)
         params = ", ".join(f"v0_{i}" for i in range(rank))
         body = "\n".join(self.lines)
         extra = ", ".join(f"{_string(t.key)}: {_literal(symbolic.totals[t.key], printer)}" for t in declared.TOTALS)
         return (
-            f"function (F, {params}) {{\nconst P = [];\n{body}\nif (P.length) return P;\n"
+            f"function (F, b, {params}) {{\nconst P = [];\n{body}\nif (P.length) return P;\n"
             f"return {{json: {template}, totals: {{{extra}}}}};\n}}"
         )
 
@@ -277,7 +287,7 @@ class _Program:
                     continue
                 text = " + ".join([*symbols, f"{number}n"] if number else symbols)
             else:
-                text = printer.expression(total.compute(rows, out, element, self.summary.training))
+                text = printer.expression(total.compute(rows, out, element, self.training))
             self.lines.append(f"const t_{total.key} = {text};")
             out[total.key] = self.symbol(f"t_{total.key}", "s", reference)
         return out
@@ -313,7 +323,7 @@ class _Program:
         values.update(input=row.input, output=row.output, figures=dict(row.figures), steps=list(entry.row.steps))
         kept = _KeptRow(**{**values, "facts": {}}, names=numbers)
         family = REGISTRY[layer.type].family
-        training, dtype = self.summary.training, self.summary.dtype
+        training, dtype = self.training, self.summary.dtype
         listener = _Listener(lambda condition: False)
         saved_rule(Context(layer, family, sources, kept, listener, self.summary.convention, dtype, training))
         if listener.problems or listener.guards or listener.choices:

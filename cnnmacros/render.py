@@ -300,17 +300,26 @@ def _settings(pairs: tuple[str, ...] | list[str], block: bool = True) -> str:
     return f'<span class="cnn-settings">{parts}</span>' if block else f'<span class="cnn-wrap">{parts}</span>'
 
 
-def _html_table(css: str, head: list[tuple[str, str]], body: list[list[str]], foot: list[str] | None = None) -> str:
-    """A plain HTML table (Material styles it as its Markdown tables), one class per column."""
+def _html_table(
+    css: str,
+    head: list[tuple[str, str]],
+    body: list[list[str]],
+    foot: list[str] | None = None,
+    keys: list[str] | None = None,
+) -> str:
+    """A plain HTML table (Material styles it as its Markdown tables), one class per column;
+    ``keys`` name the body's rows, then the foot's, for the page's recompute (``data-row``)."""
     classes = [c for _, c in head]
 
-    def row(cells: list[str], tag: str = "td") -> str:
-        return "<tr>" + "".join(f'<{tag} class="{c}">{v}</{tag}>' for v, c in zip(cells, classes)) + "</tr>"
+    def row(cells: list[str], tag: str = "td", key: str | None = None) -> str:
+        named = f' data-row="{key}"' if key is not None else ""
+        return f"<tr{named}>" + "".join(f'<{tag} class="{c}">{v}</{tag}>' for v, c in zip(cells, classes)) + "</tr>"
 
+    names = iter(keys or [])
     out = [f'<div class="cnn-table {css}"><table><thead>{row([h for h, _ in head], "th")}</thead><tbody>']
-    out += [row(cells) for cells in body]
+    out += [row(cells, key=next(names, None)) for cells in body]
     if foot:
-        out.append(row(foot))
+        out.append(row(foot, key=next(names, None)))
     out.append("</tbody></table></div>")
     return "\n".join(out)  # a row a line: the site hides the table from Markdown whole (see stash)
 
@@ -484,9 +493,9 @@ def recompute_control(axes: list[str], sizes: list[int], script: str) -> str:
         f"Try another input size:</span> {fields} "
         '<button type="submit" class="md-button md-button--primary">Recompute</button> '
         '<button type="reset" class="md-button">Back</button></form>'
-        '<p class="cnn-recompute-status" aria-live="polite">The table and the totals follow the size you enter, '
-        "computed in your browser from the same formulas (the worked formulas and figures further down stay at "
-        "the file's own size).</p>"
+        '<p class="cnn-recompute-status" aria-live="polite">The table, the totals and the training-memory '
+        "calculator follow the size you enter, computed in your browser from the same formulas (the worked "
+        "formulas and figures further down stay at the file's own size).</p>"
         f'<ul class="cnn-recompute-errors"></ul>{script}</div>'
     )
 
@@ -637,6 +646,8 @@ def architecture_page(
         )
     parts.append("## Training memory")
     parts.append(memory_text(summary, in_batch, fits or []))
+    if recompute:
+        parts.append(memory_calculator())
     parts.append(saved_table(in_batch or summary))
     parts.append("## Worked formulas, layer by layer")
     parts.append("Select a layer in the table, or open it below, to see each figure worked out from its formula.")
@@ -815,6 +826,27 @@ def memory_text(summary: Summary, in_batch: Summary | None, fits: list[tuple[str
     return text
 
 
+CALCULATOR_BATCH, CALCULATOR_MEMORY = 32, "24GiB"
+"""What the calculator starts with: the Training memory page's example batch, and a common GPU."""
+
+
+def memory_calculator() -> str:
+    """The batch-size and memory calculator of an architecture page (assets/cnnmacros/recompute.js):
+    the training step at any batch, the largest batch that fits, and the table below filled in, for
+    the input size of the control above the layer table; hidden until the script shows it."""
+    return (
+        '<form class="cnn-memory-form" hidden><span class="cnn-recompute-label">Will it fit?</span> '
+        '<label class="cnn-seg">Batch size <input name="batch" inputmode="numeric" size="6" '
+        f'value="{CALCULATOR_BATCH}"></label> '
+        '<label class="cnn-seg">Memory <input name="memory" size="8" '
+        f'value="{CALCULATOR_MEMORY}" aria-describedby="cnn-memory-units"></label> '
+        '<button type="submit" class="md-button md-button--primary">Compute</button> '
+        '<button type="reset" class="md-button">Back</button>'
+        '<small id="cnn-memory-units"> (B, KB, MB, GB, KiB, MiB or GiB)</small>'
+        '<div class="cnn-memory-result" aria-live="polite"></div></form>'
+    )
+
+
 def kept_words(row: Row) -> str:
     """What a layer's step keeps, in the words of its worked steps: ``output (kept by conv2)``."""
     words = [s.label.removeprefix("kept: ") for s in row.steps if s.key == "kept"]
@@ -826,7 +858,7 @@ def saved_table(summary: Summary) -> str:
     """A narrow table of what each layer keeps for the backward pass, in the summary's batch size
     (an expression in B on the architecture pages), with a bar for where the memory sits: the
     layer table has no room for it. A phone keeps the layer and its bytes."""
-    batch = count(summary.training.batch)
+    batch = f'<span class="cnn-saved-batch">{count(summary.training.batch)}</span>'
     head = [
         ("Layer", "cnn-name cnn-p1"),
         (f"Saved for a batch of {batch} (bytes)", "cnn-num cnn-saved-bytes cnn-p1"),
@@ -843,7 +875,8 @@ def saved_table(summary: Summary) -> str:
         for r, bar in zip(summary.rows, memory_bars(summary), strict=True)
     ]
     total = ["<strong>Total</strong>", f"<strong>{count(summary.totals['saved_bytes'])}</strong>", "", ""]
-    return _html_table("cnn-memory", head, body, total)
+    keys = [str(k) for k in range(1, len(summary.rows) + 1)] + ["total"]
+    return _html_table("cnn-memory", head, body, total, keys)
 
 
 def memory_bars(summary: Summary) -> list[str]:

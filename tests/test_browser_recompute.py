@@ -35,16 +35,23 @@ ARCHITECTURES = {  # stem: sizes that the network takes (a random walk around th
 }
 
 
-def cli(stem: str, shape: list) -> dict:
+def cli(stem: str, shape: list, *options: str) -> dict:
+    """The command line's JSON, or its error lines (argparse's without its usage and prefix)."""
     out, err = io.StringIO(), io.StringIO()
+    argv = ["summary", f"architectures/{stem}.yaml", "--input", ",".join(map(str, shape)), *options, "--json"]
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["summary", f"architectures/{stem}.yaml", "--input", ",".join(map(str, shape)), "--json"])
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse refused an option
+            code = exc.code
+            lines = err.getvalue().splitlines()
+            return {"errors": [lines[-1].removeprefix("cnnmacros summary: error: ")]}
     return json.loads(out.getvalue()) if code == 0 else {"errors": err.getvalue().splitlines()}
 
 
 def shapes(stem: str, rng: random.Random) -> list[list]:
     """Sizes near the file's own (often valid), far from it (often errors), and bad values."""
-    base = ARCHITECTURES[stem]
+    base = ARCHITECTURES.get(stem) or MEMORY[stem]
     out = [list(base)]
     for _ in range(5):
         spatial = [max(1, round(v * rng.uniform(0.1, 2.0)) + rng.randint(-3, 3)) for v in base[:-1]]
@@ -167,3 +174,113 @@ def test_formulas_page_calculators_use_the_generated_code(page, server: str) -> 
     assert form.query_selector("output").inner_text() == "55"  # floor(217/4) + 1
     form.query_selector('input[name="I"]').fill("231")
     assert form.query_selector("output").inner_text() == "56"
+
+
+MEMORY = {"alexnet": (227, 227, 3), "resnet18": (224, 224, 3), "batchnorm-2d": (6, 6, 3), "unet": (572, 572, 1)}
+OTHER = {"alexnet": [200, 180, 2], "resnet18": [200, 240, 2], "batchnorm-2d": [6, 6, 2], "unet": [380, 380, 1]}
+"""A size each network takes (U-Net's crops take few; its channel is 1, as at its page's own size)."""
+SIZES = ("16GiB", "24GiB", "1.5GB", "300MiB", "4KB", "80 gib")
+
+
+@pytest.mark.parametrize("stem", list(MEMORY))
+def test_memory_at_any_batch_and_the_largest_batch_equal_the_command_line(page, server: str, stem: str) -> None:  # noqa: F811
+    errors = open_page(page, server, stem, 1280)
+    rng = random.Random(f"memory-{stem}")
+    compared = 0
+    for shape in [*shapes(stem, rng), OTHER[stem]]:
+        batch, size = rng.choice([1, 2, 3, rng.randint(4, 600)]), rng.choice(SIZES)
+        want = cli(stem, shape, "--batch", str(batch), "--fits", size)
+        got = page.evaluate("([s, b]) => window.cnnmacros.recompute(s, b)", [shape, str(batch)])
+        fits = page.evaluate("([s, m]) => window.cnnmacros.fits(s, m)", [shape, size])
+        if "errors" in want:
+            assert got == fits == want, (stem, shape)
+            continue
+        assert fits == want.pop("fits"), (stem, shape, size)
+        assert got == want, (stem, shape, batch)
+        compared += 1
+    assert compared >= (1 if stem == "batchnorm-2d" else 2) and errors == []  # its count allows one size
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--batch", v) for v in ("0", "-3", "2.5", " 4", "x y", "²")]
+    + [("--fits", v) for v in ("0.1KiB", "24 PB", "0GB", "abc", "1.5", "0.0001KB", "3 GiB x")],
+)
+def test_a_bad_batch_or_memory_gets_the_command_lines_message(page, server: str, option: str, value: str) -> None:  # noqa: F811
+    open_page(page, server, "alexnet", 1280)
+    want = cli("alexnet", [227, 227, 3], option, value)
+    assert len(want["errors"]) == 1 and want["errors"][0].startswith(f"argument {option}: ")
+    if option == "--batch":
+        got = page.evaluate("b => window.cnnmacros.recompute([227, 227, 3], b)", value)
+    else:
+        got = page.evaluate("m => window.cnnmacros.fits([227, 227, 3], m)", value)
+    assert got == want
+
+
+def test_a_batch_name_is_for_the_command_line(page, server: str) -> None:  # noqa: F811
+    open_page(page, server, "alexnet", 1280)
+    assert "batch" in cli("alexnet", [227, 227, 3], "--batch", "B")  # the command line prints expressions in B
+    assert page.evaluate("() => window.cnnmacros.recompute([227, 227, 3], 'B')") == {
+        "errors": [
+            "argument --batch: the page counts numbers, expected a positive integer, got 'B' "
+            "(cnnmacros summary --batch B gives the expressions in it)"
+        ]
+    }
+
+
+def _grouped(value: int) -> str:
+    return f"{value:,}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_memory_calculator_fills_in_its_lines_and_the_saved_table(page, server: str, width: int) -> None:  # noqa: F811
+    errors = open_page(page, server, "resnet18", width)
+    assert text(page, ".cnn-memory .cnn-saved-batch") == "32"  # the calculator's first batch, from the start
+    form = page.query_selector("form.cnn-memory-form")
+    assert form.is_visible()
+    form.query_selector('input[name="batch"]').fill("48")
+    form.query_selector('input[name="memory"]').fill("40GiB")
+    form.query_selector('button[type="submit"]').click()
+    want = cli("resnet18", [224, 224, 3], "--batch", "48", "--fits", "40GiB")
+    one = cli("resnet18", [224, 224, 3], "--batch", "1")["totals"]["train_bytes"]
+    two = cli("resnet18", [224, 224, 3], "--batch", "2")["totals"]["train_bytes"]
+    shown = page.eval_on_selector_all(".cnn-memory-result p", "ps => ps.map(p => p.innerText)")
+    lines = [" ".join(p.split()) for p in shown]
+    train = want["totals"]["train_bytes"]
+    assert lines[0].startswith(f"One training step at batch 48, input 224×224×3: {_grouped(train)} bytes")
+    assert f"{_grouped(want['totals']['saved_bytes'])}" in lines[0]
+    # the step is linear in B: Z_1 = step(2) - step(1), Z_0 = step(1) - Z_1
+    assert lines[1] == f"For a batch of B: {_grouped(two - one)} B + {_grouped(2 * one - two)} bytes"
+    largest = (40 * 2**30 - (2 * one - two)) // (two - one)
+    assert want["fits"]["largest_batch"] == largest
+    assert lines[2] == f"The largest batch that fits in 40 GiB ({_grouped(40 * 2**30)} bytes): {_grouped(largest)}"
+    # the table of what each layer keeps, at batch 48; the bars by bytes per example
+    assert text(page, ".cnn-memory .cnn-saved-batch") == "48"
+    cells = page.eval_on_selector_all(
+        ".cnn-memory tr[data-row] td.cnn-saved-bytes", "cs => cs.map(c => c.innerText.replace(/,/g, ''))"
+    )
+    layers = want["layers"]
+    assert cells == [str(x["saved_bytes"]) for x in layers] + [str(want["totals"]["saved_bytes"])]
+    per_layer = [
+        (a["saved_bytes"] - b["saved_bytes"]) // 47  # batch 48 against batch 1: statistics cancel
+        for a, b in zip(layers, cli("resnet18", [224, 224, 3], "--batch", "1")["layers"], strict=True)
+    ]
+    total = sum(per_layer)
+    conv1 = page.get_attribute('.cnn-memory tr[data-row="1"] .cnn-bar', "title")
+    tenths = (2000 * per_layer[0] + total) // (2 * total)
+    assert conv1 == f"{tenths // 10}.{tenths % 10} % of the bytes kept"
+    box = form.bounding_box()
+    assert box["x"] + box["width"] <= width
+    assert page.evaluate("f => f.scrollWidth <= f.clientWidth", form)
+    # another input size above the table: the calculator follows it
+    page.fill('form.cnn-recompute-form input[name="H"]', "200")
+    page.fill('form.cnn-recompute-form input[name="W"]', "200")
+    page.click('form.cnn-recompute-form button[type="submit"]')
+    smaller = cli("resnet18", [200, 200, 3], "--batch", "48")["totals"]["train_bytes"]
+    assert f"input 200×200×3: {_grouped(smaller)} bytes" in text(page, ".cnn-memory-result")
+    # a bad memory size: the command line's message, and the table as it was built
+    form.query_selector('input[name="memory"]').fill("12XB")
+    form.query_selector('button[type="submit"]').click()
+    assert text(page, ".cnn-memory-result") == cli("resnet18", [200, 200, 3], "--fits", "12XB")["errors"][0]
+    assert text(page, ".cnn-memory .cnn-saved-batch") == "\N{MATHEMATICAL ITALIC CAPITAL B}"  # as built: in B
+    assert errors == []

@@ -41,6 +41,10 @@ def test_hostile_strings_are_shown_as_text(evil_site: Path) -> None:
     assert len(programs) == 1
     assert "\\u003ci\\u003ec1\\u003c/i\\u003e|x" in programs[0] and "<i>" not in programs[0]
     article = article.replace(programs[0], "")
+    # and the memory calculator's formula, from the formula module: no author's string in it
+    formulas = re.findall(r"<script>\(window\.cnnmacrosFormulas .*?</script>", article, re.S)
+    assert len(formulas) == 1 and '["largest_batch"] = function (F, a_Z_M, a_Z_0, a_Z_1)' in formulas[0]
+    article = article.replace(formulas[0], "")
     assert "<script" not in article and "<img" not in article and "<b>" not in article and "<i>" not in article
     assert not re.search(r"""(href|src)\s*=\s*["']?\s*javascript:""", article, re.I)
     assert "49" not in re.sub(r"<[^>]+>", " ", article)  # {{ 7*7 }} was not evaluated

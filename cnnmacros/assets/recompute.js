@@ -87,13 +87,78 @@
     return errors.length ? { errors } : { values };
   }
 
-  function run(page, shape) {
+  /* Python's repr of a string, as argparse's messages quote what they were given. */
+  function repr(text) {
+    const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+    const body = text.replace(/\\/g, "\\\\").replace(quote === "'" ? /'/g : /"/g, "\\" + quote);
+    return printable(quote + body + quote);
+  }
+
+  /* Python's keywords, which are no names for --batch (cnnmacros.architecture.is_symbol_name). */
+  const KEYWORDS = new Set(
+    "False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield".split(" ")
+  );
+
+  /* --batch, checked as the command line checks it (cnnmacros.cli._batch); the page counts numbers. */
+  function batchSize(batch) {
+    if (batch === undefined || batch === null) return { value: 1n };
+    const text = String(batch);
+    if (/^[0-9]+$/.test(text) && BigInt(text) >= 1n) return { value: BigInt(text) };
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(text) && !KEYWORDS.has(text)) {
+      return { errors: [`argument --batch: the page counts numbers, expected a positive integer, got ${repr(text)} (cnnmacros summary --batch ${text} gives the expressions in it)`] };
+    }
+    return { errors: [`argument --batch: expected a positive integer or a name such as B, got ${repr(text)}`] };
+  }
+
+  /* --fits: 24GiB in bytes, exactly (cnnmacros.memory.memory_size). */
+  const UNITS = { B: 1n, KB: 10n ** 3n, MB: 10n ** 6n, GB: 10n ** 9n, KiB: 2n ** 10n, MiB: 2n ** 20n, GiB: 2n ** 30n };
+  function memorySize(text) {
+    text = String(text);
+    const match = /^[ \t\n\r\f\v]*([0-9]+(?:\.[0-9]+)?)[ \t\n\r\f\v]*([A-Za-z]+)[ \t\n\r\f\v]*$/.exec(text);
+    const unit = match && Object.keys(UNITS).find((u) => u.toLowerCase() === match[2].toLowerCase());
+    const fail = (message) => ({ errors: [`argument --fits: ${message}`] });
+    if (!unit) return fail(`expected a size such as 24GiB, in ${Object.keys(UNITS).join(", ")}, got ${repr(text)}`);
+    const [whole, fraction = ""] = match[1].split(".");
+    const scaled = BigInt(whole + fraction) * UNITS[unit]; // bytes = scaled / places, exactly
+    const places = 10n ** BigInt(fraction.length);
+    if (scaled % places !== 0n) {
+      const digits = String(scaled % places).padStart(fraction.length, "0").replace(/0+$/, "");
+      return fail(`expected a whole number of bytes, got ${repr(text)} (${scaled / places}.${digits} bytes)`);
+    }
+    if (scaled === 0n) return fail(`expected a size larger than 0, got ${repr(text)}`);
+    return { value: scaled / places, label: `${match[1]} ${unit}` };
+  }
+
+  /* The program at one input and batch: [JSON, every declared total], or [{errors}, {}]. */
+  function exact(page, shape, batch) {
     const [meta, program] = page;
     const checked = sizes(meta, shape);
     if (checked.errors) return [checked, {}];
-    const result = program(F, ...checked.values);
+    const result = program(F, batch, ...checked.values);
     if (Array.isArray(result)) return [{ errors: lines(meta, result) }, {}];
-    return [plain(result.json), plain(result.totals)];
+    return [result.json, result.totals];
+  }
+
+  function run(page, shape, batch) {
+    const size = batchSize(batch);
+    if (size.errors) return [size, {}];
+    const [result, totals] = exact(page, shape, size.value);
+    return result.errors ? [result, {}] : [plain(result), plain(totals)];
+  }
+
+  /* The training step as Z_1 B + Z_0 from the program at batches 1 and 2 (it is linear in B),
+   * each layer's saved bytes per example, and the largest batch that fits in memory bytes by the
+   * formula largest_batch (floor((Z_M - Z_0) / Z_1), none below 1). */
+  function memoryAt(page, shape, batch, memory) {
+    const [one, totalsOne] = exact(page, shape, 1n);
+    if (one.errors) return one;
+    const [two, totalsTwo] = exact(page, shape, 2n);
+    const perExample = totalsTwo.train_bytes - totalsOne.train_bytes;
+    const fixed = totalsOne.train_bytes - perExample;
+    const saved = one.layers.map((layer, i) => two.layers[i].saved_bytes - layer.saved_bytes);
+    const largest = memory === undefined ? undefined : F.max(api.formula("largest_batch", [memory, fixed, perExample]), 0n);
+    const [at, totals] = batch === 1n ? [one, totalsOne] : batch === 2n ? [two, totalsTwo] : exact(page, shape, batch);
+    return { json: at, totals, perExample, fixed, saved, largest };
   }
 
   /* The page ------------------------------------------------------------------------------ */
@@ -237,15 +302,141 @@
     form.addEventListener("reset", () => setTimeout(() => api.recompute(page[0].input), 0));
   }
 
+  /* The training-memory calculator -------------------------------------------------------- */
+
+  /* 1.23 GiB, rounded to hundredths in integers. */
+  function gib(bytes) {
+    const hundredths = (bytes * 100n + 2n ** 29n) / 2n ** 30n;
+    return `${grouped(hundredths / 100n)}.${String(hundredths % 100n).padStart(2, "0")} GiB`;
+  }
+
+  const PARTS = [
+    ["input_bytes", "the input batch"],
+    ["saved_bytes", "kept for the backward pass"],
+    ["param_bytes", "parameters"],
+    ["grad_bytes", "their gradients"],
+    ["optimizer_bytes", "the optimizer's state"],
+    ["buffer_bytes", "buffers"],
+  ];
+
+  /* Each layer's saved bytes at the batch, and its bar: as long against the largest as its bytes
+   * per example, titled with its share in tenths of a percent (render.memory_bars). */
+  function fillSaved(table, memory, batch) {
+    const label = table.querySelector(".cnn-saved-batch");
+    if (label) label.textContent = grouped(batch);
+    const largest = memory.saved.reduce((a, b) => (b > a ? b : a), 0n);
+    const total = memory.saved.reduce((a, b) => a + b, 0n);
+    memory.json.layers.forEach((layer, i) => {
+      const tr = table.querySelector(`tr[data-row="${i + 1}"]`);
+      if (!tr) return;
+      setCell(tr.querySelector(".cnn-saved-bytes"), grouped(layer.saved_bytes));
+      const share = tr.querySelector(".cnn-share");
+      const value = memory.saved[i];
+      if (!share) return;
+      if (value === 0n) {
+        share.textContent = "";
+        return;
+      }
+      const width = (100n * value + largest - 1n) / largest;
+      const tenths = (2000n * value + total) / (2n * total);
+      share.innerHTML = '<span class="cnn-bar"></span>';
+      share.firstChild.style.width = `${width}%`;
+      share.firstChild.title = `${tenths / 10n}.${tenths % 10n} % of the bytes kept`;
+    });
+    const foot = table.querySelector('tr[data-row="total"] .cnn-saved-bytes');
+    if (foot) foot.innerHTML = `<strong>${grouped(memory.json.totals.saved_bytes)}</strong>`;
+  }
+
+  /* The calculator's lines: [label, value, what it adds up] each, as text (no author's string). */
+  function memoryLines(memory, shape, batch, size) {
+    const t = memory.totals;
+    const parts = PARTS.map(([key, words]) => `${words} ${grouped(t[key])}`).join(" + ");
+    const room = `${size.label} (${grouped(size.value)} bytes)`;
+    const fits =
+      memory.largest < 1n
+        ? [`Not even a batch of 1 fits in ${room}:`, `${grouped(memory.perExample + memory.fixed)} bytes at batch 1`]
+        : [`The largest batch that fits in ${room}:`, grouped(memory.largest)];
+    return [
+      [`One training step at batch ${grouped(batch)}, input ${shapeText(shape)}:`, `${grouped(t.train_bytes)} bytes (${gib(t.train_bytes)})`, `= ${parts}`],
+      ["For a batch of B:", `${grouped(memory.perExample)} B + ${grouped(memory.fixed)} bytes`],
+      fits,
+    ];
+  }
+
+  function showLines(out, lines) {
+    out.textContent = "";
+    for (const [label, value, detail] of lines) {
+      const line = document.createElement("p");
+      line.append(label + " ");
+      const strong = document.createElement("strong");
+      strong.textContent = value;
+      line.append(strong);
+      if (detail) {
+        const small = document.createElement("small");
+        small.textContent = " " + detail;
+        line.append(small);
+      }
+      out.appendChild(line);
+    }
+  }
+
+  function calculator(page) {
+    const form = document.querySelector("form.cnn-memory-form");
+    if (!form) return () => {};
+    const out = form.querySelector(".cnn-memory-result");
+    const table = document.querySelector(".cnn-memory table");
+    const original = table ? table.innerHTML : "";
+    const compute = () => {
+      const control = document.querySelectorAll("form.cnn-recompute-form input");
+      const shape = control.length ? Array.from(control).map((i) => i.value) : page[0].input;
+      const batch = batchSize(form.elements.batch.value.trim());
+      const size = memorySize(form.elements.memory.value);
+      const checked = sizes(page[0], shape);
+      const errors = [...(checked.errors || []), ...(batch.errors || []), ...(size.errors || [])];
+      const memory = errors.length ? null : memoryAt(page, shape, batch.value, size.value);
+      if (memory && memory.errors) errors.push(...memory.errors);
+      if (errors.length) {
+        showLines(out, errors.map((line) => [line, ""])); // an author's names stay text
+        if (table) table.innerHTML = original;
+        return;
+      }
+      showLines(out, memoryLines(memory, checked.values, batch.value, size));
+      if (table) fillSaved(table, memory, batch.value);
+    };
+    form.hidden = false;
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      compute();
+    });
+    form.addEventListener("reset", () => setTimeout(compute, 0));
+    compute();
+    return compute;
+  }
+
   const pages = window.cnnmacrosPages || [];
+  let refreshMemory = () => {};
   const api = {
     F,
-    /** The page's figures for another input size, as `cnnmacros summary --input ... --json`. */
-    recompute(shape) {
+    /** The page's figures for another input size (and batch size), as
+     * `cnnmacros summary --input ... [--batch N] --json`. */
+    recompute(shape, batch) {
       if (!pages.length) return { errors: ["this page has no architecture to recompute"] };
-      const [result, totals] = run(pages[0], shape);
+      const [result, totals] = run(pages[0], shape, batch);
       show(result, totals);
+      refreshMemory();
       return result;
+    },
+    /** The largest batch whose training step fits in memory (such as "24GiB"), as the "fits" of
+     * `cnnmacros summary --input ... --fits SIZE --json`. */
+    fits(shape, memory) {
+      if (!pages.length) return { errors: ["this page has no architecture to recompute"] };
+      const size = memorySize(memory);
+      if (size.errors) return size;
+      const checked = sizes(pages[0][0], shape);
+      if (checked.errors) return checked;
+      const result = memoryAt(pages[0], shape, 1n, size.value);
+      if (result.errors) return result;
+      return plain({ memory: size.value, largest_batch: result.largest });
     },
     /** One formula of the Formulas page applied to BigInt or integer arguments. */
     formula(name, args) {
@@ -257,7 +448,10 @@
   window.cnnmacros = api;
 
   function start() {
-    if (pages.length) control(pages[0]);
+    if (pages.length) {
+      control(pages[0]);
+      refreshMemory = calculator(pages[0]);
+    }
     for (const table of document.querySelectorAll(".cnn-layers table")) fold(table);
     calculators();
   }
