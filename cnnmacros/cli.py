@@ -21,10 +21,12 @@ DEFAULT_DIR = Path("architectures")
 
 
 def _files(paths: list[str]) -> list[Path]:
+    """The files named, and every architecture file in the folders named, subfolders included: the
+    site gives each a page (``architectures/torchvision/``), so ``check`` must see them too."""
     out: list[Path] = []
     for p in [Path(x) for x in paths] or [DEFAULT_DIR]:
         if p.is_dir():
-            out += sorted(list(p.glob("*.yaml")) + list(p.glob("*.yml")))
+            out += sorted([*p.rglob("*.yaml"), *p.rglob("*.yml")])
         else:
             out.append(p)
     return out

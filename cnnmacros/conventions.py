@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cnnmacros.figures import Context, arguments, work
-from cnnmacros.rows import Size, Step, product
+from cnnmacros.rows import Size, Step, Summary, add_up, product
+
+if TYPE_CHECKING:
+    from cnnmacros.architecture import Architecture
 
 MacsRule = Callable[[Context], tuple[Size, list[Step]]]
 
@@ -523,3 +527,34 @@ CONVENTIONS: dict[str, Convention] = {
         ),
     )
 }
+
+
+def recount(architecture: Architecture, summary: Summary, convention: str) -> Size:
+    """The network's multiply-accumulates under ``convention``, from its summary under another: the
+    convention's rule runs again on each computed row, and nothing else does (computing every file
+    anew for each convention of the conventions page took a sixth of the site's build)."""
+    from cnnmacros.architecture import INPUT
+    from cnnmacros.errors import ArchitectureError
+    from cnnmacros.figures import State, input_state
+    from cnnmacros.layers import REGISTRY
+
+    if convention == summary.convention:
+        return summary.totals["macs"]
+    rule = CONVENTIONS[convention]
+    state = input_state(summary.input)
+    states = {INPUT: state}
+    counts: list[Size] = []
+    problems = []
+    for layer, row in zip(architecture.layers, summary.rows, strict=True):
+
+        def report(key: str, message: str, layer=layer) -> None:
+            problems.append(layer.problem(architecture.file, key, message))
+
+        inputs = [states[name] for name in layer.sources] or [state]
+        family = REGISTRY[layer.type].family
+        context = Context(layer, family, inputs, row, report, convention, summary.dtype, summary.training)
+        counts.append(rule.macs(context)[0])
+        state = states[layer.name] = State(row.output, row.figures["receptive_field"], row.facts.get("tensor"))
+    if problems:
+        raise ArchitectureError(problems)
+    return add_up(counts)

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnmacros.architecture import Architecture, read
+from cnnmacros.conventions import recount
 from cnnmacros.engine import compute, concrete_inputs, summarize
 from cnnmacros.errors import ArchitectureError, Problem
-from cnnmacros.rows import Summary, Training
+from cnnmacros.rows import Size, Summary, Training
 
 STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 """One part of a stem: a file name without its suffix, or a subfolder's name."""
@@ -64,9 +65,12 @@ class Library:
     # are by stem and dropped with the stem's results when its file changes.
     _architectures: dict[str, Architecture] = field(default_factory=dict, init=False, repr=False)
     _variants: dict[tuple[str, tuple[int, ...], str], Summary] = field(default_factory=dict, init=False, repr=False)
-    _conventions: dict[tuple[str, str], Summary] = field(default_factory=dict, init=False, repr=False)
+    _macs: dict[tuple[str, str, tuple[int, ...] | None], Size] = field(default_factory=dict, init=False, repr=False)
     _training: dict[tuple[str, Training, str], Summary] = field(default_factory=dict, init=False, repr=False)
     _examples: dict[tuple[str, int], list[tuple[int, ...]]] = field(default_factory=dict, init=False, repr=False)
+    pages: dict[str, tuple[tuple[bytes, str, str], str, dict]] = field(default_factory=dict, init=False, repr=False)
+    """Each generated page's Markdown and the markup it hid, by stem, with what it was made from
+    (the file's bytes): ``mkdocs serve`` renders again only the pages of files whose bytes changed."""
     programs: dict = field(default_factory=dict, init=False, repr=False)
     """The layers that cnnmacros.recompute has printed, by their options and inputs: whatever the
     file, a layer with the same options and inputs prints the same program text."""
@@ -110,7 +114,9 @@ class Library:
                     files[name] = (stamp, exc)
             results[stem] = files[name][1]
         self._files, self._results = files, results
-        for cache in (self._architectures, self._variants, self._conventions, self._training, self._examples):
+        for stem in [s for s in self.pages if s not in results]:
+            del self.pages[stem]
+        for cache in (self._architectures, self._variants, self._macs, self._training, self._examples):
             for key in [k for k in cache if (k if isinstance(k, str) else k[0]) in changed]:
                 del cache[key]
 
@@ -158,15 +164,20 @@ class Library:
             self._variants[key] = compute(dataclasses.replace(self.architecture(stem), input=key[1]), convention)
         return self._variants[key]
 
-    def under(self, stem: str, convention: str) -> Result:
-        """The file's summary with multiply-accumulates counted by ``convention``, once per change."""
+    def macs(self, stem: str, convention: str, shape: tuple[int, ...] | None = None) -> Size | ArchitectureError:
+        """The file's multiply-accumulates counted by ``convention`` (at ``shape``, for a symbolic
+        file), once per change; a broken file gives its errors."""
         result = self.get(stem)
-        if convention == "cnnmacros" or isinstance(result, ArchitectureError):
+        if isinstance(result, ArchitectureError):
             return result
-        key = (stem, convention)
-        if key not in self._conventions:
-            self._conventions[key] = compute(self.architecture(stem), convention=convention)
-        return self._conventions[key]
+        key = (stem, convention, shape)
+        if key not in self._macs:
+            summary = result if shape is None else self.variant(stem, shape)
+            architecture = self.architecture(stem)
+            if shape is not None:
+                architecture = dataclasses.replace(architecture, input=shape)
+            self._macs[key] = recount(architecture, summary, convention)
+        return self._macs[key]
 
     def training(self, stem: str, training: Training, dtype: str = "float32") -> Summary:
         """The file's summary with its memory counted for another training step (a batch size,

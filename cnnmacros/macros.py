@@ -64,7 +64,7 @@ class Macros:
         self.library = library
         self.stash = stash or Stash()
         self.directory = directory
-        self._blob = _blob_base(repo_url, edit_uri)  # where the site's repository shows a file
+        self.blob = _blob_base(repo_url, edit_uri)  # where the site's repository shows a file (or empty)
 
     def registry(self) -> dict[str, Callable[..., Any]]:
         """Every public macro by name, its MathML and finished HTML set aside for Markdown."""
@@ -240,7 +240,7 @@ class Macros:
         summary = self._summary(arch)
         if isinstance(summary, ArchitectureError):
             return f"# {render.escape(arch)}\n\n" + render.error_block(summary)
-        url = f"{self._blob}{summary.file}" if self._blob else ""
+        url = f"{self.blob}{summary.file}" if self.blob else ""
         in_batch = self.library.training(arch, Training(BATCH))
         return render.architecture_page(
             summary,
@@ -358,13 +358,12 @@ class Macros:
         entries = []
         for stem, result in sorted(self.library.results().items()):
             name = result.name if isinstance(result, Summary) else stem
+            shape = None
             if isinstance(result, Summary) and result.symbolic:  # counted at its smallest valid input
                 shape = self.library.examples(stem, 1)[0]
                 name += f" at {'×'.join(map(str, shape))}"
-                results = {c: self.library.variant(stem, shape, c) for c in CONVENTIONS}
-            else:
-                results = {c: self.library.under(stem, c) for c in CONVENTIONS}
-            entries.append((f"{prefix}{stem}.md", name, results))
+            macs = {c: self.library.macs(stem, c, shape) for c in CONVENTIONS}
+            entries.append((f"{prefix}{stem}.md", name, macs))
         return render.conventions_table(entries)
 
     def layer_types(self) -> str:

@@ -9,8 +9,9 @@ assets, and the stash that keeps MathML out of Markdown. Broken files are logged
 on the page until the file is fixed.
 
 State lives on the plugin instance, never in a module. ``on_startup`` makes MkDocs keep the one
-instance for every rebuild of ``mkdocs serve``, so the library's per-file results and the compiled
-theme templates carry over from one build to the next; everything a page hid is per build.
+instance for every rebuild of ``mkdocs serve``, so the library's per-file results, the generated
+pages of unchanged files (with the markup they hid) and the compiled theme templates carry over
+from one build to the next; the stash itself is per build.
 """
 
 from __future__ import annotations
@@ -192,7 +193,19 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
         result = self.library.get(stem)
         page.meta["title"] = plain_title(result.name if isinstance(result, Summary) else stem)
         page.meta.setdefault("hide", ["toc"])  # Material: the per-layer table needs the width more
-        return self.stash.hide(self.macros.architecture_page(stem))
+        if not isinstance(result, Summary):  # errors can come from other files (x.yaml and x.yml)
+            return self.stash.hide(self.macros.architecture_page(stem))
+        try:
+            made_from = (self.library.path(stem).read_bytes(), self.macros.directory, self.macros.blob)
+        except OSError:  # gone since the library read it: the page says what is wrong now
+            return self.stash.hide(self.macros.architecture_page(stem))
+        kept = self.library.pages.get(stem)
+        if kept is not None and kept[0] == made_from:  # mkdocs serve: the file is as it was
+            self.stash.adopt(kept[2])
+            return kept[1]
+        markdown = self.stash.hide(self.macros.architecture_page(stem))
+        self.library.pages[stem] = (made_from, markdown, self.stash.parts(markdown))
+        return markdown
 
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         """The ids inside hidden blocks count as the page's anchors for MkDocs' link validation."""

@@ -716,9 +716,9 @@ def convention_block(name: str) -> str:
     return "\n\n".join(parts)
 
 
-def conventions_table(entries: list[tuple[str, str, dict[str, Summary | ArchitectureError]]]) -> str:
+def conventions_table(entries: list[tuple[str, str, dict[str, Size | ArchitectureError]]]) -> str:
     """Every architecture's multiply-accumulates under every convention; ``entries`` are (page url,
-    name, summaries by convention)."""
+    name, MACs or the file's errors by convention)."""
     from cnnmacros.conventions import CONVENTIONS
 
     names = list(CONVENTIONS)
@@ -727,7 +727,7 @@ def conventions_table(entries: list[tuple[str, str, dict[str, Summary | Architec
         cells = []
         for convention in names:
             result = results[convention]
-            cells.append("*file has errors*" if isinstance(result, ArchitectureError) else count(result.totals["macs"]))
+            cells.append("*file has errors*" if isinstance(result, ArchitectureError) else count(result))
         lines.append(f"| [{escape(name)}]({url}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -26,8 +26,16 @@ _MATH = re.compile(
 or SVG. Markdown would only parse them as raw HTML, and the search plugin index them as noise. None
 holds a nested element of its own kind."""
 _BLOCK = ("<div", "<figure")
-_ID = re.compile(r'\bid="([^"]+)"')
+_ID = re.compile(r'id="([^"]+)"')
+"""An ``id`` attribute once the character before it is checked to be a space (see ``_ids``): a
+pattern that starts with ``\b`` or a class of characters is scanned for character by character,
+twenty times slower on a page of megabytes."""
 _PLACEHOLDER = re.compile(r'<(span|div) class="cnn-m" data-m="([0-9a-f]{20})"></\1>')
+
+
+def _ids(html: str) -> set[str]:
+    """The values of the ``id`` attributes in ``html`` (not ``data-id`` and the like)."""
+    return {m.group(1) for m in _ID.finditer(html) if m.start() and html[m.start() - 1].isspace()}
 
 
 class Stash:
@@ -56,12 +64,25 @@ class Stash:
         """A whole block of finished HTML (no Markdown in it) as one empty block element, which
         Markdown passes through as raw HTML; it must stand on lines of its own."""
         key = self._key(html)
-        self.anchors[key] = set(_ID.findall(html))
+        self.anchors[key] = _ids(html)
         return f'<div class="cnn-m" data-m="{key}"></div>'
 
     def anchors_in(self, html: str) -> set[str]:
         """The ids inside the blocks that ``html`` holds placeholders of: the anchors the page will have."""
         return {a for m in _PLACEHOLDER.finditer(html) for a in self.anchors.get(m.group(2), ())}
+
+    def parts(self, html: str) -> dict[str, tuple[str, set[str] | None]]:
+        """The markup (and a block's anchors) that the placeholders in ``html`` stand for: what a
+        page rendered in one build needs to be served again in the next (``adopt``)."""
+        keys = (m.group(2) for m in _PLACEHOLDER.finditer(html))
+        return {key: (self.markup[key], self.anchors.get(key)) for key in keys if key in self.markup}
+
+    def adopt(self, parts: dict[str, tuple[str, set[str] | None]]) -> None:
+        """Markup that another build's stash hid (``parts``), for a page kept from that build."""
+        for key, (markup, anchors) in parts.items():
+            self.markup[key] = markup
+            if anchors is not None:
+                self.anchors[key] = anchors
 
     def restore(self, html: str) -> str:
         """The placeholders of ``hide`` and ``hide_block`` replaced by their markup again."""

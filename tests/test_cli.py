@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -85,9 +86,20 @@ def test_summary_table_has_totals() -> None:
 
 
 def test_check_all_files_by_default() -> None:
+    """Subfolders included, as the site gives their files pages: the zoo's 68 files too."""
     done = run_cli("check")
-    count = len(list((ROOT / "architectures").glob("*.yaml")))
+    count = len(list((ROOT / "architectures").glob("*.yaml"))) + len(list((ROOT / "architectures").glob("*/*.yaml")))
+    assert len(list((ROOT / "architectures" / "torchvision").glob("*.yaml"))) == 68
     assert (done.returncode, done.stdout, done.stderr) == (0, f"{count} files checked, all valid\n", "")
+
+
+def test_check_of_a_folder_finds_the_files_of_its_subfolders(tmp_path: Path) -> None:
+    (tmp_path / "zoo").mkdir()
+    (tmp_path / "zoo" / "bad.yml").write_text("name: B\ninput: [8, 8, 1]\nlayers: []\n", encoding="utf-8")
+    shutil.copy(ROOT / "architectures" / "mnist.yaml", tmp_path / "mnist.yaml")
+    done = run_cli("check", str(tmp_path))
+    assert done.returncode == 1 and f"{tmp_path / 'zoo' / 'bad.yml'}:3" in done.stderr, done.stderr
+    assert done.stderr.endswith("1 of 2 files have errors\n")
 
 
 def test_check_reports_every_broken_file() -> None:

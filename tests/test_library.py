@@ -80,3 +80,29 @@ def test_variant_recomputes_for_another_input() -> None:
     # floor((224 - 11)/4) + 1 = 54, then floor((54 - 3)/2) + 1 = 26
     assert at_224.row("Conv-1").output == (54, 54, 96) and at_224.row("MaxPool-1").output == (26, 26, 96)
     assert library.summary("alexnet").row("Conv-1").output == (55, 55, 96)
+
+
+ZOO_SAMPLE = ("convnext_tiny", "shufflenet_v2_x0_5", "efficientnet_b0", "inception_v3", "regnet_y_400mf", "mnasnet0_5")
+
+
+def test_macs_under_a_convention_are_those_of_computing_the_file_under_it() -> None:
+    """The conventions page recounts only each layer's MACs on the computed rows; computing the
+    whole file under each convention (which tests/test_conventions.py checks against each tool)
+    gives the same totals: every file of the site's own and a sample of the zoo, each family once."""
+    import dataclasses
+
+    from cnnmacros.conventions import CONVENTIONS
+    from cnnmacros.engine import compute
+
+    library = Library(ARCHITECTURES, ARCHITECTURES.parent)
+    stems = [p.stem for p in sorted(ARCHITECTURES.glob("*.yaml"))] + [f"torchvision/{n}" for n in ZOO_SAMPLE]
+    for stem in stems:
+        architecture = library.architecture(stem)
+        shape = None
+        if library.summary(stem).symbolic:
+            shape = library.examples(stem, 1)[0]
+            architecture = dataclasses.replace(architecture, input=shape)
+        for convention in CONVENTIONS:
+            expected = compute(architecture, convention=convention).totals["macs"]
+            assert library.macs(stem, convention, shape) == expected, (stem, convention)
+    assert library.macs("torchvision/inception_v3", "thop") != library.macs("torchvision/inception_v3", "cnnmacros")

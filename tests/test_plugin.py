@@ -119,3 +119,39 @@ def test_a_folder_outside_the_site_is_refused(tmp_path: Path, caplog: pytest.Log
         with pytest.raises(Abort):
             _build_in_process(tmp_path, f"  - cnnmacros: {{directory: {folder}}}\n")
         assert f"Config value 'plugins': {message}, got '{folder}'" in caplog.text
+
+
+def test_a_rebuild_renders_again_only_the_pages_of_changed_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As under ``mkdocs serve``: one plugin instance, a build, then builds after no edit and after
+    an edit; a kept page is served whole, MathML included, and an edited file's page is new."""
+    from cnnmacros.macros import Macros
+
+    (tmp_path / "models").mkdir()
+    shutil.copy(LENET, tmp_path / "models")
+    (tmp_path / "models" / "small.yaml").write_text(SMALL, encoding="utf-8")
+    rendered: list[str] = []
+    page_of = Macros.architecture_page
+
+    def counting(self: Macros, arch: str) -> str:
+        rendered.append(arch)
+        return page_of(self, arch)
+
+    monkeypatch.setattr(Macros, "architecture_page", counting)
+    plugins = "  - search\n  - macros\n  - cnnmacros: {directory: models}\n"
+    site = _build_in_process(tmp_path, plugins)
+    first = {stem: (site / "models" / stem / "index.html").read_text(encoding="utf-8") for stem in ("lenet5", "small")}
+    assert sorted(rendered) == ["lenet5", "small"]
+    rendered.clear()
+    site = _build_in_process(tmp_path, plugins)
+    assert rendered == []
+    for stem, page in first.items():
+        assert (site / "models" / stem / "index.html").read_text(encoding="utf-8") == page
+    # 3x3x1x2 weights and 2 biases become 3x3x1x5 and 5
+    (tmp_path / "models" / "small.yaml").write_text(SMALL.replace("filters: 2", "filters: 5"), encoding="utf-8")
+    site = _build_in_process(tmp_path, plugins)
+    assert rendered == ["small"]
+    page = (site / "models" / "small" / "index.html").read_text(encoding="utf-8")
+    assert "<math" in page and "data-m=" not in page and ">50<" in page and ">20<" not in page
+    assert (site / "models" / "lenet5" / "index.html").read_text(encoding="utf-8") == first["lenet5"]
