@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -94,9 +95,14 @@ def golden(request: pytest.FixtureRequest):
 QUIET = {"NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
 
 
+# One date for every build's sitemap, so that two builds of the same sources are the same bytes.
+SOURCE_DATE_EPOCH = "1764547200"
+
+
 def build_site(config: Path, out: Path, engine: str = "mkdocs") -> subprocess.CompletedProcess[str]:
     """``mkdocs build --strict`` as a user runs it, in a subprocess (or ``properdocs build --strict``)."""
     env = dict(os.environ, **QUIET, PYTHONPATH=str(ROOT))
+    env.setdefault("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
     return subprocess.run(
         [sys.executable, "-m", engine, "build", "--strict", "-f", str(config), "-d", str(out)],
         capture_output=True,
@@ -107,12 +113,18 @@ def build_site(config: Path, out: Path, engine: str = "mkdocs") -> subprocess.Co
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real site, built once per test run with --strict."""
+def site_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The real site, built once per test run with --strict: where it is, and what the build said."""
     out = tmp_path_factory.mktemp("site")
     done = build_site(ROOT / "mkdocs.yml", out)
     assert done.returncode == 0, done.stderr
-    return out
+    return out, done
+
+
+@pytest.fixture(scope="session")
+def site(site_build: tuple[Path, subprocess.CompletedProcess[str]]) -> Path:
+    """The real site, built once per test run with --strict (tests read it, none writes to it)."""
+    return site_build[0]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -141,12 +153,26 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{key}: {report.get(key, 0):,}")
 
 
-def copy_project(tmp: Path) -> Path:
-    """A scratch copy of the site's sources (docs, architectures, mkdocs.yml) that a test may edit."""
-    import shutil
+def zoo_files_the_docs_name() -> set[str]:
+    """The torchvision files that a hand-written page cites (``total("torchvision/resnet50")``)."""
+    docs = (path.read_text(encoding="utf-8") for path in (ROOT / "docs").glob("*.md"))
+    return {f"{name}.yaml" for text in docs for name in re.findall(r"torchvision/([a-z0-9_]+)", text)}
 
+
+def copy_project(tmp: Path, whole_zoo: bool = False) -> Path:
+    """A scratch copy of the site's sources (docs, architectures, mkdocs.yml) that a test may edit.
+
+    Of the torchvision zoo it keeps only the files the hand-written pages cite, unless ``whole_zoo``:
+    its other 64 pages are three quarters of a build, and a test of the plugin's behaviour on a
+    project learns nothing more from them (the session's ``site`` builds them all)."""
     for name in ("docs", "architectures", "overrides"):
         shutil.copytree(ROOT / name, tmp / name)
+    if not whole_zoo:
+        keep = zoo_files_the_docs_name()
+        assert keep, "the hand-written pages cite no file of the zoo: has architectures/torchvision/ moved?"
+        for path in (tmp / "architectures" / "torchvision").glob("*.yaml"):
+            if path.name not in keep:
+                path.unlink()
     shutil.copy(ROOT / "mkdocs.yml", tmp / "mkdocs.yml")
     (tmp / "cnnmacros").symlink_to(ROOT / "cnnmacros")
     return tmp

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, build_site
+from .conftest import ROOT
 from .test_source_documents import ALEXNET_TABLE
 
 pytestmark = pytest.mark.slow  # every test here builds the site or reads the session's build
@@ -21,8 +22,8 @@ def text_of(page: Path) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
-def test_strict_build_has_no_warnings(tmp_path: Path) -> None:
-    done = build_site(ROOT / "mkdocs.yml", tmp_path / "out")
+def test_strict_build_has_no_warnings(site_build: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    _, done = site_build
     assert done.returncode == 0, done.stderr
     assert "WARNING" not in done.stderr and "ERROR" not in done.stderr, done.stderr
 
