@@ -405,13 +405,14 @@ CONVENTIONS: dict[str, Convention] = {
                 "groupnorm": parameters_once,
                 "instancenorm": parameters_once,
                 "activation": by_type({"prelu": parameters_once}),
+                "scale": parameters_once,
             },
             tool="summary(model, input_size=(1, C, ...)).total_mult_adds",
             version="1.8.0",
             quirks=(
                 "A bias counts once per output position.",
                 "Batch norm counts 2C, its gamma and beta, whatever the size of its input; so do the "
-                "other normalizations, and a PReLU counts its slopes.",
+                "other normalizations, a PReLU counts its slopes and a layer scale its C multipliers.",
                 "A transposed convolution counts its parameters at every output position, as a "
                 "convolution would; a fully connected layer on the channels of every position counts "
                 "its parameters once.",
