@@ -27,6 +27,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -197,6 +198,20 @@ def bench_blocks(repeat: int, raw: dict, work: Path) -> None:
     raw["blocks"] = {"runs": runs}
 
 
+def bench_check(repeat: int, raw: dict) -> None:
+    """``cnnmacros check architectures/`` (the zoo included: about 90 files, 21,000 layers), as a
+    user runs it (its files shared among the cores) and on one core (``taskset -c 0``: one process,
+    as before it shared them), alternated run by run. Budget: 2 s."""
+    command = [str(BIN / "cnnmacros"), "check", "architectures/"]
+    runs: dict[str, list[list[float]]] = {"cores": [], "one_core": []}
+    one = shutil.which("taskset")
+    for _ in range(repeat):
+        runs["cores"].append(list(measure(command)))
+        if one:
+            runs["one_core"].append(list(measure([one, "-c", "0", *command])))
+    raw["check"] = {"runs": runs, "files": len(list((ROOT / "architectures").rglob("*.yaml")))}
+
+
 def bench_build(repeat: int, raw: dict, work: Path) -> None:
     """The whole ``mkdocs build`` process, timed from outside; cnnmacros' part reported from inside."""
     instrumented = []
@@ -358,6 +373,15 @@ def report(raw: dict) -> str:
         row("8", "check resnet50 written with blocks", times["blocks"], None, f"{ratio:.2f}x its expansion")
         row("8", "  check of its expansion (reference)", times["flat"])
 
+    check = raw.get("check")
+    if check:
+        times = {kind: [r[0] for r in runs] for kind, runs in check["runs"].items()}
+        label = f"check architectures/, {check['files']} files"
+        note = f"{pairwise(times['one_core'], times['cores']):.2f}x faster" if times["one_core"] else ""
+        row("10", label, times["cores"], med(r[1] for r in check["runs"]["cores"]), note + "; budget 2 s")
+        if times["one_core"]:
+            row("10", "  the same on one core (reference)", times["one_core"])
+
     b = raw["build"]
     row("4", "mkdocs build (process)", [r[0] for r in b["process"]], med(r[1] for r in b["process"]))
     share = med(r["cnnmacros_s"] / r["total_s"] for r in b["instrumented"])
@@ -450,6 +474,7 @@ def main() -> int:
         bench_synthetic(args.repeat, raw, work)
         bench_symbolic(args.repeat, raw, work)
         bench_blocks(args.repeat, raw, work)
+        bench_check(args.repeat, raw)
         bench_build(args.repeat, raw, work)
         bench_recompute(args.repeat, raw, work)
         bench_serve(args.repeat, raw, work)

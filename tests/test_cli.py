@@ -112,6 +112,27 @@ def test_check_reports_every_broken_file() -> None:
     ]
 
 
+def test_check_shared_among_processes_reports_in_the_order_given(tmp_path: Path) -> None:
+    """Eight files, so that check shares them among processes, largest first: the messages still
+    come in the order the files were named, as one process gives them. The first file named is
+    the largest and the slowest (DenseNet-121 with a bad last layer): in the order the answers
+    arrive it would come after the small ones."""
+    big = tmp_path / "big.yaml"
+    text = (ROOT / "architectures" / "densenet121.yaml").read_text(encoding="utf-8")
+    big.write_text(text.rstrip("\n") + "\n  - {name: extra, type: dense, units: 0}\n", encoding="utf-8")
+    named = [str(big), "tests/broken/zero-size.yaml", "architectures/mnist.yaml", "tests/broken/empty.yaml"]
+    named += ["architectures/lenet5.yaml", "tests/broken/several-errors.yaml", "architectures/alexnet.yaml"]
+    named += ["nope.yaml"]
+    together = run_cli("check", *named)
+    expected = []
+    for name in named:
+        alone = run_cli("check", name)
+        expected += alone.stderr.splitlines()[:-1]  # its own lines, without "1 of 1 files have errors"
+    assert together.returncode == 1
+    assert together.stderr.splitlines() == [*expected, "5 of 8 files have errors"]
+    assert together.stderr.splitlines()[0].startswith(f"{big}:")
+
+
 def test_summary_of_a_missing_or_broken_file(tmp_path: Path) -> None:
     done = run_cli("summary", "nope.yaml")
     assert (done.returncode, done.stdout) == (1, "")
