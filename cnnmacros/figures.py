@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cnnmacros import _compiled as compiled
 from cnnmacros.rows import Field, Row, Shape, Size, Step, Training, Window, add_up
@@ -32,10 +32,10 @@ Report = Callable[[str, str], None]
 AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
-@dataclass(frozen=True)
-class State:
+class State(NamedTuple):
     """What flows from one layer to the next: the output's shape, its receptive field, and the
-    tensor of the training forward pass (``cnnmacros.memory.Tensor``: its storage and layout)."""
+    tensor of the training forward pass (``cnnmacros.memory.Tensor``: its storage and layout).
+    A named tuple: one per layer, cheap to make."""
 
     shape: Shape
     field: Field | None
@@ -72,7 +72,12 @@ def work(key: str, label: str, formula: str, **values: Size) -> Step:
 
     The formula is named once, here, and both the figure and the step that shows it come from it.
     """
-    return Step(key, label, formula, values, tidy(_apply(getattr(compiled, formula), values)))
+    function = getattr(compiled, formula)
+    for v in values.values():
+        if not isinstance(v, int):
+            return Step(key, label, formula, values, tidy(_apply(function, values)))
+    result = function(**values)  # numbers only, the common case
+    return Step(key, label, formula, values, result if isinstance(result, int) else tidy(result))
 
 
 @functools.lru_cache(maxsize=256)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 Size = int | Any  # int, or a sympy.Expr for symbolic input sizes
 Shape = tuple[Size, ...]
@@ -72,12 +72,12 @@ def json_size(value: Size) -> int | str:
     return text(value)
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One figure worked out by one formula.
 
     ``key`` is stable (``output_size``, ``weights``, ``field_size``: what macros and tests ask for);
-    ``label`` is what a reader sees; ``values`` what went into ``formula``.
+    ``label`` is what a reader sees; ``values`` what went into ``formula``. A named tuple, as
+    immutable as a frozen dataclass and four times as fast to make: every layer makes several.
     """
 
     key: str
@@ -102,9 +102,9 @@ class Condition:
         return f"{json_size(self.lhs)} {self.relation} {json_size(self.rhs)}"
 
 
-@dataclass(frozen=True)
-class Field:
-    """The receptive field of one output position, one integer per spatial axis."""
+class Field(NamedTuple):
+    """The receptive field of one output position, one integer per spatial axis (a named tuple:
+    one per layer, cheap to make)."""
 
     size: tuple[int, ...]
     jump: tuple[int, ...]
@@ -114,9 +114,9 @@ class Field:
         return {"size": list(self.size), "jump": list(self.jump), "offset": list(self.offset)}
 
 
-@dataclass(frozen=True)
-class Window:
-    """A sliding window along each spatial axis, as the receptive field and the cost rules need it."""
+class Window(NamedTuple):
+    """A sliding window along each spatial axis, as the receptive field and the cost rules need it
+    (a named tuple: one per layer, cheap to make)."""
 
     kernel: tuple[int, ...]
     stride: tuple[int, ...]
