@@ -72,12 +72,7 @@ def work(key: str, label: str, formula: str, **values: Size) -> Step:
 
     The formula is named once, here, and both the figure and the step that shows it come from it.
     """
-    function = getattr(compiled, formula)
-    for v in values.values():
-        if not isinstance(v, int):
-            return Step(key, label, formula, values, tidy(_apply(function, values)))
-    result = function(**values)  # numbers only, the common case
-    return Step(key, label, formula, values, result if isinstance(result, int) else tidy(result))
+    return Step(key, label, formula, values, tidy(_apply(getattr(compiled, formula), values)))
 
 
 @functools.lru_cache(maxsize=256)
