@@ -209,28 +209,15 @@ def _problems(path: Path) -> str | None:
 
 
 def _checked(files: list[Path]) -> Iterator[str | None]:
-    """``_problems`` of each file, in the order given. Several files are shared among processes
-    forked from this one, one per core (the imports are done once, before the fork): checking
-    the 90 files of architectures/ is a whole summary of each, 21,000 layers."""
-    import multiprocessing
-    import os
+    """``_problems`` of each file, in the order given, shared among the cores (``cnnmacros.forks``):
+    checking the 90 files of architectures/ is a whole summary of each, 21,000 layers."""
+    import cnnmacros.engine  # noqa: F401  (imported once, before any fork)
+    from cnnmacros.forks import in_order
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if len(files) < 4 or cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from map(_problems, files)
-        return
-    import cnnmacros.engine  # noqa: F401  (imported once, before the fork)
+    def size(path: Path) -> int:
+        return path.stat().st_size if path.is_file() else 0
 
-    by_size = sorted(range(len(files)), key=lambda i: -files[i].stat().st_size if files[i].is_file() else 0)
-    results: dict[int, str | None] = {}
-    with multiprocessing.get_context("fork").Pool(min(cores, len(files))) as pool:
-        answers = pool.imap(_problems, [files[i] for i in by_size])  # the largest first: the shares even out
-        received = 0
-        for index in range(len(files)):
-            while index not in results:
-                results[by_size[received]] = next(answers)
-                received += 1
-            yield results.pop(index)
+    return in_order(_problems, files, weight=size, least=4)
 
 
 def expand(args: argparse.Namespace) -> int:

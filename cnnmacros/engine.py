@@ -157,8 +157,20 @@ def summarize(
     training: Training | None = None,
 ) -> Summary:
     """Read, validate and compute one architecture file."""
+    return read_and_compute(path, display, convention, dtype, training)[1]
+
+
+def read_and_compute(
+    path: Path | str,
+    display: str | None = None,
+    convention: str = "cnnmacros",
+    dtype: str = "float32",
+    training: Training | None = None,
+) -> tuple[Architecture, Summary]:
+    """``summarize``, keeping the validated architecture too (the site's pages ask for both)."""
     with _no_cycle_collection():
-        return compute(read(path, display), convention, dtype, training)
+        architecture = read(path, display)
+        return architecture, compute(architecture, convention, dtype, training)
 
 
 def concrete_inputs(architecture: Architecture, how_many: int = 3, budget: int = 1000) -> list[tuple[int, ...]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cnnmacros.architecture import Architecture, read
 from cnnmacros.conventions import recount
-from cnnmacros.engine import compute, concrete_inputs, summarize
+from cnnmacros.engine import compute, concrete_inputs, read_and_compute
 from cnnmacros.errors import ArchitectureError, Problem
 from cnnmacros.rows import Size, Summary, Training
 
@@ -50,6 +50,15 @@ def _stamps(directory: Path) -> dict[str, Stamp]:
             stat = path.lstat()
         out[path.relative_to(directory).as_posix()] = (stat.st_size, stat.st_mtime_ns)
     return out
+
+
+def _read(file: tuple[Path, str]) -> tuple[Architecture | None, Result]:
+    """A file's validated architecture and summary, or its errors. (Sharing this among forked
+    processes was slower: pickling a summary back costs more than computing it.)"""
+    try:
+        return read_and_compute(*file)
+    except ArchitectureError as exc:
+        return None, exc
 
 
 @dataclass
@@ -92,8 +101,15 @@ class Library:
         before = {name: stamp for name, (stamp, _result) in self._files.items()}
         changed = {stem_of(name) for name in {*stamps, *before} if stamps.get(name) != before.get(name)}
         files = {name: self._files[name] for name in stamps if stamps[name] == before.get(name)}
+        needed = [name for name in stamps if name not in files and is_stem(stem_of(name))]
+        read_now: dict[str, Architecture] = {}
+        for name in needed:
+            architecture, result = _read((self.directory / name, self._display(self.directory / name)))
+            files[name] = (stamps[name], result)
+            if architecture is not None:
+                read_now[stem_of(name)] = architecture
         results: dict[str, Result] = {}
-        for name, stamp in stamps.items():
+        for name in stamps:
             path = self.directory / name
             stem = stem_of(name)
             display = self._display(path)
@@ -107,11 +123,6 @@ class Library:
                     [Problem(display, 1, "", f"expected one file per name, got both {stem}.yaml and {stem}.yml")]
                 )
                 continue
-            if name not in files:
-                try:
-                    files[name] = (stamp, summarize(path, display))
-                except ArchitectureError as exc:
-                    files[name] = (stamp, exc)
             results[stem] = files[name][1]
         self._files, self._results = files, results
         for stem in [s for s in self.pages if s not in results]:
@@ -119,6 +130,7 @@ class Library:
         for cache in (self._architectures, self._variants, self._macs, self._training, self._examples):
             for key in [k for k in cache if (k if isinstance(k, str) else k[0]) in changed]:
                 del cache[key]
+        self._architectures.update(read_now)
 
     def _display(self, path: Path) -> str:
         try:

@@ -30,8 +30,10 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from cnnmacros.forks import in_order
 from cnnmacros.library import Library, is_stem
 from cnnmacros.macros import Macros
+from cnnmacros.pagecache import PageCache
 from cnnmacros.render import plain_title
 from cnnmacros.rows import Summary
 from cnnmacros.stash import Stash
@@ -96,6 +98,9 @@ class CnnMacrosConfig(Config):
     """The folder of architecture files, relative to mkdocs.yml; their pages go under the same path."""
     section = config_options.Type(str, default="Architectures")
     """The section of an explicit ``nav`` that the generated pages are added to."""
+    cache = config_options.Type(bool, default=True)
+    """Keep the generated pages in the user's cache folder, so that the next build renders only
+    the pages of changed files (``cnnmacros.pagecache``)."""
 
 
 class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
@@ -105,6 +110,7 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
         self.macros: Macros | None = None
         self.generated: dict[str, str] = {}  # page path -> architecture stem, for the pages this plugin adds
         self.theme_bytecode = _MemoryBytecodeCache()
+        self.cache: PageCache | None = None
 
     def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
         """Present so that MkDocs keeps this instance across the rebuilds of ``mkdocs serve``."""
@@ -114,6 +120,10 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
         root = Path(config.config_file_path).resolve().parent
         if self.library is None or self.library.directory != root / self.config.directory:
             self.library = Library(root / self.config.directory, root)
+        if not self.config.cache:
+            self.cache = None
+        elif self.cache is None or self.cache.root != root:
+            self.cache = PageCache(root)
         self.library.refresh()
         self.stash = Stash()
         repository = (config.repo_url or "", config.edit_uri or "")
@@ -182,6 +192,7 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
             uri = f"{ASSET_URI}/{path.relative_to(ASSETS).as_posix()}"
             if files.get_file_from_path(uri) is None:
                 files.append(File.generated(config, uri, abs_src_path=str(path)))
+        self._render_ahead()
         return files
 
     @event_priority(-100)  # after mkdocs-macros: nothing renders the author's text as Jinja
@@ -193,19 +204,60 @@ class CnnMacrosPlugin(BasePlugin[CnnMacrosConfig]):
         result = self.library.get(stem)
         page.meta["title"] = plain_title(result.name if isinstance(result, Summary) else stem)
         page.meta.setdefault("hide", ["toc"])  # Material: the per-layer table needs the width more
-        if not isinstance(result, Summary):  # errors can come from other files (x.yaml and x.yml)
-            return self.stash.hide(self.macros.architecture_page(stem))
-        try:
-            made_from = (self.library.path(stem).read_bytes(), self.macros.directory, self.macros.blob)
-        except OSError:  # gone since the library read it: the page says what is wrong now
+        made_from = self._made_from(stem) if isinstance(result, Summary) else None
+        if made_from is None:  # errors (which can come from other files, x.yaml and x.yml), or a file gone
             return self.stash.hide(self.macros.architecture_page(stem))
         kept = self.library.pages.get(stem)
-        if kept is not None and kept[0] == made_from:  # mkdocs serve: the file is as it was
-            self.stash.adopt(kept[2])
-            return kept[1]
+        if kept is None or kept[0] != made_from:  # not made ahead (a file saved since), or changed
+            kept = self.library.pages[stem] = (made_from, *self._render(stem))
+        self.stash.adopt(kept[2])
+        return kept[1]
+
+    def _made_from(self, stem: str) -> tuple[bytes, str, str] | None:
+        """What a valid file's page is made from: the file's bytes and where the pages link to;
+        None for a file gone since the library read it (its page then says what is wrong now)."""
+        assert self.library is not None and self.macros is not None
+        try:
+            return (self.library.path(stem).read_bytes(), self.macros.directory, self.macros.blob)
+        except OSError:
+            return None
+
+    def _render(self, stem: str) -> tuple[str, dict]:
+        """A valid file's page, with the markup it hid; in a forked process too, so it returns
+        what the page needs rather than keeping it."""
+        assert self.macros is not None
         markdown = self.stash.hide(self.macros.architecture_page(stem))
-        self.library.pages[stem] = (made_from, markdown, self.stash.parts(markdown))
-        return markdown
+        return markdown, self.stash.parts(markdown)
+
+    def _render_ahead(self) -> None:
+        """The pages of the valid files that are new or changed, made before MkDocs asks for them
+        one by one: read from the disk cache where a build made them before (``cnnmacros.pagecache``),
+        otherwise shared among the cores (``cnnmacros.forks``). They are the largest part of a build."""
+        assert self.library is not None
+        todo: list[tuple[str, tuple[bytes, str, str], str]] = []
+        for stem in self.generated.values():
+            made_from = self._made_from(stem) if isinstance(self.library.get(stem), Summary) else None
+            if made_from is None:
+                continue
+            key = self.cache.key(stem, made_from) if self.cache else ""
+            kept = self.library.pages.get(stem)
+            if kept is not None and kept[0] == made_from:
+                if self.cache:
+                    self.cache.used.add(key)
+                continue
+            found = self.cache.get(key) if self.cache else None
+            if found is not None:
+                self.library.pages[stem] = (made_from, *found)
+            else:
+                todo.append((stem, made_from, key))
+        layers = {stem: len(self.library.summary(stem).rows) for stem, _, _ in todo}
+        pages = in_order(self._render, [stem for stem, _, _ in todo], weight=layers.__getitem__)
+        for (stem, made_from, key), page in zip(todo, pages, strict=True):
+            self.library.pages[stem] = (made_from, *page)
+            if self.cache:
+                self.cache.put(key, page)
+        if self.cache:
+            self.cache.prune()
 
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         """The ids inside hidden blocks count as the page's anchors for MkDocs' link validation."""

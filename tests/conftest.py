@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ARCHITECTURES = ROOT / "architectures"
 FLAT_TWINS = ROOT / "tests" / "flat"
+# Builds keep their generated pages in the user's cache folder (cnnmacros.pagecache): a test run
+# gets a cache folder of its own, so that no build reads a page made outside the run.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="cnnmacros-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 IN_CI = bool(os.environ.get("CI"))
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 """The browser the browser tests drive: Debian's chromium, or any Chromium or Chrome named by $CHROMIUM."""

@@ -78,3 +78,14 @@ def test_every_macro_is_documented_with_its_signature() -> None:
         assert f"- `{_signature(getattr(Macros, name))}`" in text, name
     fields = re.search(r"`field` is one of\s+(.*?)\.", text, re.S).group(1)
     assert re.findall(r"`(\w+)`", fields) == list(FIELDS)
+
+
+def test_every_plugin_option_is_documented_with_its_default() -> None:
+    from cnnmacros.plugin import CnnMacrosConfig
+
+    text = (ROOT / "docs" / "own-site.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(\w+)` \| `([^`]*)` \|", text, re.M))
+    options = {name: option.default for name, option in CnnMacrosConfig._schema}
+    assert sorted(rows) == sorted(options)
+    for name, default in options.items():
+        assert rows[name] == (str(default).lower() if isinstance(default, bool) else str(default)), name

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -121,37 +123,98 @@ def test_a_folder_outside_the_site_is_refused(tmp_path: Path, caplog: pytest.Log
         assert f"Config value 'plugins': {message}, got '{folder}'" in caplog.text
 
 
+def _record_renders(monkeypatch: pytest.MonkeyPatch, record: Path) -> Callable[[], list[str]]:
+    """Each architecture page the macros render, written to ``record`` (pages are rendered in
+    forked processes too); the returned function reads and clears the list."""
+    from cnnmacros.macros import Macros
+
+    page_of = Macros.architecture_page
+
+    def counting(self: Macros, arch: str) -> str:
+        with record.open("a", encoding="utf-8") as out:
+            out.write(arch + "\n")
+        return page_of(self, arch)
+
+    monkeypatch.setattr(Macros, "architecture_page", counting)
+
+    def rendered() -> list[str]:
+        names = sorted(record.read_text(encoding="utf-8").split()) if record.exists() else []
+        record.unlink(missing_ok=True)
+        return names
+
+    return rendered
+
+
 def test_a_rebuild_renders_again_only_the_pages_of_changed_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As under ``mkdocs serve``: one plugin instance, a build, then builds after no edit and after
     an edit; a kept page is served whole, MathML included, and an edited file's page is new."""
-    from cnnmacros.macros import Macros
-
     (tmp_path / "models").mkdir()
     shutil.copy(LENET, tmp_path / "models")
     (tmp_path / "models" / "small.yaml").write_text(SMALL, encoding="utf-8")
-    rendered: list[str] = []
-    page_of = Macros.architecture_page
-
-    def counting(self: Macros, arch: str) -> str:
-        rendered.append(arch)
-        return page_of(self, arch)
-
-    monkeypatch.setattr(Macros, "architecture_page", counting)
+    rendered = _record_renders(monkeypatch, tmp_path / "rendered")
     plugins = "  - search\n  - macros\n  - cnnmacros: {directory: models}\n"
     site = _build_in_process(tmp_path, plugins)
     first = {stem: (site / "models" / stem / "index.html").read_text(encoding="utf-8") for stem in ("lenet5", "small")}
-    assert sorted(rendered) == ["lenet5", "small"]
-    rendered.clear()
+    assert rendered() == ["lenet5", "small"]
     site = _build_in_process(tmp_path, plugins)
-    assert rendered == []
+    assert rendered() == []
     for stem, page in first.items():
         assert (site / "models" / stem / "index.html").read_text(encoding="utf-8") == page
     # 3x3x1x2 weights and 2 biases become 3x3x1x5 and 5
     (tmp_path / "models" / "small.yaml").write_text(SMALL.replace("filters: 2", "filters: 5"), encoding="utf-8")
     site = _build_in_process(tmp_path, plugins)
-    assert rendered == ["small"]
+    assert rendered() == ["small"]
     page = (site / "models" / "small" / "index.html").read_text(encoding="utf-8")
     assert "<math" in page and "data-m=" not in page and ">50<" in page and ">20<" not in page
     assert (site / "models" / "lenet5" / "index.html").read_text(encoding="utf-8") == first["lenet5"]
+
+
+def _cache_entries(cache: Path) -> dict[str, int]:
+    """The page cache's entries (every site's) and when each was written."""
+    return {p.name: p.stat().st_mtime_ns for p in cache.rglob("*.json")}
+
+
+@pytest.mark.slow
+def test_a_new_build_takes_unchanged_pages_from_the_disk_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second ``mkdocs build`` (a new process, so nothing in memory) writes the same site from the
+    pages the first kept in the user's cache folder; an edited file's page is made again and its
+    old entry removed; an entry that does not read back is made again; ``cache: false`` keeps none."""
+    cache = tmp_path / "user-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    shutil.copy(LENET, project / "models")
+    (project / "models" / "small.yaml").write_text(SMALL, encoding="utf-8")
+    (project / "docs").mkdir()
+    (project / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
+    config = project / "mkdocs.yml"
+    config.write_text("site_name: S\nplugins:\n  - cnnmacros: {directory: models}\n", encoding="utf-8")
+
+    def build() -> dict[str, str]:
+        done = build_site(config, project / "site")
+        assert done.returncode == 0, done.stderr
+        pages = project / "site" / "models"
+        return {stem: (pages / stem / "index.html").read_text(encoding="utf-8") for stem in ("lenet5", "small")}
+
+    first = build()
+    entries = _cache_entries(cache / "cnnmacros")
+    assert len(entries) == 2 and ">61,706<" in first["lenet5"]
+    assert build() == first
+    assert _cache_entries(cache / "cnnmacros") == entries  # read, not written again
+    (project / "models" / "small.yaml").write_text(SMALL.replace("filters: 2", "filters: 5"), encoding="utf-8")
+    edited = build()
+    assert edited["lenet5"] == first["lenet5"] and ">50<" in edited["small"] and ">20<" not in edited["small"]
+    now = _cache_entries(cache / "cnnmacros")
+    assert len(now) == 2 and len(set(now) & set(entries)) == 1
+    kept = next(iter(set(now) & set(entries)))
+    assert now[kept] == entries[kept]
+    broken = next(cache.rglob(kept))
+    broken.write_text('{"markdown": ', encoding="utf-8")
+    assert build() == edited
+    assert json.loads(broken.read_text(encoding="utf-8"))["markdown"].startswith("# LeNet")
+    shutil.rmtree(cache)
+    config.write_text("site_name: S\nplugins:\n  - cnnmacros: {directory: models, cache: false}\n", encoding="utf-8")
+    assert build() == edited
+    assert not cache.exists()
