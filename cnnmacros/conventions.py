@@ -536,7 +536,7 @@ def recount(architecture: Architecture, summary: Summary, convention: str) -> Si
     anew for each convention of the conventions page took a sixth of the site's build)."""
     from cnnmacros.architecture import INPUT
     from cnnmacros.errors import ArchitectureError
-    from cnnmacros.figures import State, input_state
+    from cnnmacros.figures import input_state, state_after
     from cnnmacros.layers import REGISTRY
 
     if convention == summary.convention:
@@ -555,7 +555,7 @@ def recount(architecture: Architecture, summary: Summary, convention: str) -> Si
         family = REGISTRY[layer.type].family
         context = Context(layer, family, inputs, row, report, convention, summary.dtype, summary.training)
         counts.append(rule.macs(context)[0])
-        state = states[layer.name] = State(row.output, row.figures["receptive_field"], row.facts.get("tensor"))
+        state = states[layer.name] = state_after(row)
     if problems:
         raise ArchitectureError(problems)
     return add_up(counts)

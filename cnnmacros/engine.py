@@ -16,7 +16,7 @@ from pathlib import Path
 from cnnmacros.architecture import INPUT, Architecture, read
 from cnnmacros.blocks import views
 from cnnmacros.errors import ArchitectureError, Problem
-from cnnmacros.figures import Context, State, fill, input_state, totals
+from cnnmacros.figures import Context, State, fill, input_state, state_after, totals
 from cnnmacros.layers import REGISTRY
 from cnnmacros.rows import Condition, Row, Summary, Training, json_size
 
@@ -56,7 +56,7 @@ def compute(
             break  # the output is unknown, so later layers cannot be checked
         rows.append(row)
         bounds.see(row)
-        state = states[layer.name] = State(row.output, row.figures["receptive_field"], row.facts.get("tensor"))
+        state = states[layer.name] = state_after(row)
     if not problems and bounds.symbols:
         problems += bounds.finish(architecture, rows)
     if problems:

@@ -42,6 +42,11 @@ class State(NamedTuple):
     tensor: Any = None
 
 
+def state_after(row: Row) -> State:
+    """What a computed layer hands on to the layers that read it."""
+    return State(row.output, row.figures["receptive_field"], row.facts.get("tensor"))
+
+
 def input_state(shape: Shape) -> State:
     """The network's input: each position sees itself; its storage belongs to no layer."""
     from cnnmacros.memory import input_tensor

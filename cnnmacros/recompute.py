@@ -36,7 +36,7 @@ from cnnmacros import figures as declared
 from cnnmacros import layout as lay
 from cnnmacros.architecture import INPUT, Architecture, LayerSpec
 from cnnmacros.errors import printable
-from cnnmacros.figures import DTYPES, Context, State, fill, input_state
+from cnnmacros.figures import DTYPES, Context, State, fill, input_state, state_after
 from cnnmacros.guards import Value
 from cnnmacros.layers import LAYOUTS, REGISTRY
 from cnnmacros.memory import saved_rule
@@ -248,8 +248,8 @@ class _Program:
             row, kept = self.layer(k, layer, sources, reference)
             rows.append(row)
             memory.append(kept)
-            tensor = kept.facts["tensor"]
-            state = states[layer.name] = State(row.output, row.figures["receptive_field"], tensor)
+            # the tensor of the program's own training step, not of the shared text
+            state = states[layer.name] = state_after(row)._replace(tensor=kept.facts["tensor"])
         self.saved(arch, rows, memory, [inputs, *(r.output for r in rows)])
         printer = BigIntPrinter(self.names)
         symbolic = dataclasses.replace(

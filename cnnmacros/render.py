@@ -157,13 +157,23 @@ def _conditions(row: Row) -> str:
     )
 
 
-def worked(row: Row) -> str:
-    """Every step of one layer, in the order the engine worked them out."""
+def worked(row: Row, done: dict[tuple, str] | None = None) -> str:
+    """Every step of one layer, in the order the engine worked them out. ``done``: the markup of
+    steps already rendered, by what they show (a network's repeated blocks work the same steps
+    with the same numbers: five in six steps of the site's files are such repeats)."""
     sources = ""
     if row.sources:
         names = ", ".join(escape(name) for name in row.sources)
         sources = f'<p class="cnn-note">Reads {names}.</p>'
-    steps = "".join(step_block(s) for s in row.steps)
+    if done is None:
+        done = {}
+    blocks = []
+    for s in row.steps:
+        shown = (s.key, s.label, s.formula, tuple((k, type(v), v) for k, v in s.values.items()), s.result)
+        if shown not in done:
+            done[shown] = step_block(s)
+        blocks.append(done[shown])
+    steps = "".join(blocks)
     if not steps and not row.conditions:
         steps = '<p class="cnn-note">No parameters; the output has the shape of the input.</p>'
     return sources + steps + _conditions(row)
@@ -177,13 +187,14 @@ def has_working(row: Row) -> bool:
 def worked_details(summary: Summary) -> str:
     """A collapsible block per layer with working, each the target of its layer's link in the table."""
     blocks = []
+    done: dict[tuple, str] = {}
     for row in summary.rows:
         if not has_working(row):
             continue
         title = f"{escape(row.name)} · {row.type} · output {shape(row.output)}"
         blocks.append(
             f'<details class="cnn-worked" id="{slug(row.index, row.name)}"><summary>{title}</summary>'
-            f"{worked(row)}</details>"
+            f"{worked(row, done)}</details>"
         )
     return "\n".join(blocks)
 

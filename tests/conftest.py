@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import types
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,18 @@ def require(ok: bool, reason: str) -> None:
         if IN_CI:
             pytest.fail(f"{reason} (CI is set, so this cannot be skipped)")
         pytest.skip(reason)
+
+
+def require_torch() -> types.ModuleType:
+    """PyTorch, set to one thread (the tests run many small models); skipped locally when it is
+    not installed, a failure in CI."""
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    require(torch is not None, "PyTorch is not installed (bash scripts/setup test,oracle)")
+    torch.set_num_threads(1)
+    return torch
 
 
 @pytest.hookimpl(hookwrapper=True)

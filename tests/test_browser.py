@@ -64,21 +64,26 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, color_scheme="light")  # type: ignore[attr-defined]
-    tab = context.new_page()
+    tab = local_only(context.new_page())
+    yield tab
+    context.close()
+
+
+def local_only(tab: object) -> object:
+    """``tab`` with every request off 127.0.0.1 refused and recorded in ``tab.blocked``: no page
+    may need the network."""
     tab.blocked = []  # type: ignore[attr-defined]
 
     def only_local(route: object) -> None:
         url = route.request.url  # type: ignore[attr-defined]
-        host = urlparse(url).hostname
-        if host == "127.0.0.1" or url.startswith(("data:", "blob:", "about:")):
+        if urlparse(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:", "about:")):
             route.continue_()  # type: ignore[attr-defined]
         else:
             tab.blocked.append(url)  # type: ignore[attr-defined]
             route.abort()  # type: ignore[attr-defined]
 
-    tab.route("**/*", only_local)
-    yield tab
-    context.close()
+    tab.route("**/*", only_local)  # type: ignore[attr-defined]
+    return tab
 
 
 def test_formulas_are_laid_out_math(page: object, server: str) -> None:

@@ -9,12 +9,11 @@ text around it; the figures fit their column.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlparse
 
 import pytest
 
 from .conftest import ARCHITECTURES
-from .test_browser import browser, server  # noqa: F401 - the module's fixtures, shared
+from .test_browser import browser, local_only, server  # noqa: F401 - the module's fixtures, shared
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,19 +30,8 @@ def at(browser: object, server: str) -> Iterator[object]:  # noqa: F811
     def open_tab(width: int) -> object:
         context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme="light")  # type: ignore[attr-defined]
         contexts.append(context)
-        tab = context.new_page()
-        tab.blocked = []  # type: ignore[attr-defined]
+        tab = local_only(context.new_page())
         tab.fonts = []  # type: ignore[attr-defined]
-
-        def only_local(route: object) -> None:
-            url = route.request.url  # type: ignore[attr-defined]
-            if urlparse(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:", "about:")):
-                route.continue_()  # type: ignore[attr-defined]
-            else:
-                tab.blocked.append(url)  # type: ignore[attr-defined]
-                route.abort()  # type: ignore[attr-defined]
-
-        tab.route("**/*", only_local)
         tab.on("response", lambda r: tab.fonts.append((r.url, r.status)) if r.url.endswith(".otf") else None)  # type: ignore[attr-defined]
         tab.server = server  # type: ignore[attr-defined]
         return tab

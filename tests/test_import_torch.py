@@ -20,7 +20,7 @@ from cnnmacros.architecture import read
 from cnnmacros.engine import compute
 from cnnmacros.layers import REGISTRY
 
-from .conftest import ARCHITECTURES, ROOT, require, run_cli
+from .conftest import ARCHITECTURES, ROOT, require, require_torch, run_cli
 
 pytestmark = pytest.mark.oracle
 CALL = re.compile(r"^(?P<path>.+)\((?P<call>\d+)\)$")
@@ -28,13 +28,7 @@ CALL = re.compile(r"^(?P<path>.+)\((?P<call>\d+)\)$")
 
 @pytest.fixture(scope="module")
 def torch() -> types.ModuleType:
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    require(torch is not None, "PyTorch is not installed (bash scripts/setup test,oracle)")
-    torch.set_num_threads(1)
-    return torch
+    return require_torch()
 
 
 def _import(torch, model, shape: tuple[int, ...], tmp_path: Path, name: str = "model"):  # noqa: ANN001, ANN202

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from urllib.parse import urlparse
 
 import pytest
 
 from cnnmacros.engine import summarize
 
 from .conftest import ARCHITECTURES
-from .test_browser import browser, server  # noqa: F401 - the fixtures
+from .test_browser import browser, local_only, server  # noqa: F401 - the fixtures
 from .test_memory import run_cli
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -23,18 +22,7 @@ BUDGETS = ("16GiB", "24GiB", "40GiB", "80GiB")
 @pytest.fixture(params=[390, 1280], ids=["390px", "1280px"])
 def tab(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: F811
     context = browser.new_context(viewport={"width": request.param, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    page.blocked = []  # type: ignore[attr-defined]
-
-    def only_local(route: object) -> None:
-        url = route.request.url  # type: ignore[attr-defined]
-        if urlparse(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:", "about:")):
-            route.continue_()  # type: ignore[attr-defined]
-        else:
-            page.blocked.append(url)  # type: ignore[attr-defined]
-            route.abort()  # type: ignore[attr-defined]
-
-    page.route("**/*", only_local)
+    page = local_only(context.new_page())
     page.width = request.param  # type: ignore[attr-defined]
     yield page
     context.close()

@@ -18,7 +18,7 @@ import pytest
 from cnnmacros.architecture import read
 from cnnmacros.engine import compute
 
-from .conftest import ROOT, require
+from .conftest import ROOT, require, require_torch
 
 pytestmark = pytest.mark.oracle
 ZOO = ROOT / "architectures" / "torchvision"
@@ -38,17 +38,12 @@ G = _generator()
 
 @pytest.fixture(scope="module")
 def models() -> types.ModuleType:
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    require(torch is not None, "PyTorch is not installed (bash scripts/setup test,oracle)")
+    require_torch()
     try:
         found = G.torchvision_models()
     except ImportError:
         found = None
     require(found is not None, f"torchvision is not installed in {G.TORCHVISION_DIR} (bash scripts/test)")
-    torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=UserWarning)
     return found
 
