@@ -1,9 +1,9 @@
 """Generated pages kept on disk from one build to the next, by what they are made from.
 
 An architecture page is a function of its file's bytes, its name, where the site links to, and
-the code that makes it: this package's source, SymPy's version and Python's. A build finds the
-page of an unchanged file under that key, so the second ``mkdocs build`` (or a restarted
-``mkdocs serve``) renders only what changed. Nothing else is kept: errors are worked out again.
+the code that makes it: this package's source, and the versions of SymPy, PyYAML and Python. A
+build finds the page of an unchanged file under that key, so the second ``mkdocs build`` (or a
+restarted ``mkdocs serve``) renders only what changed. Nothing else is kept: errors are worked out again.
 
 The cache lives in the user's cache folder (``$XDG_CACHE_HOME/cnnmacros``, else ``~/.cache``),
 one folder per site, never in the repository: a pull request cannot plant a page there. Entries
@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import sympy
+import yaml
 
 PACKAGE = Path(__file__).parent
 
@@ -35,8 +36,9 @@ def user_cache() -> Path:
 
 def code_version() -> str:
     """A digest of what makes the pages besides the file: this package's source and assets, and
-    the versions of SymPy and Python."""
-    digest = hashlib.blake2b(f"{sys.version}\0{sympy.__version__}".encode(), digest_size=16)
+    the versions of SymPy (which prints the formulas), PyYAML (which reads the files) and Python."""
+    versions = f"{sys.version}\0{sympy.__version__}\0{yaml.__version__}"
+    digest = hashlib.blake2b(versions.encode(), digest_size=16)
     for path in sorted(p for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
