@@ -11,6 +11,8 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -42,23 +44,26 @@ def in_order(
 ) -> Iterator[Answer]:
     """``work`` of each item, yielded in the order of ``items``. With ``least`` items or more and
     more than one core, the items are shared among forked processes, the heaviest (``weight``)
-    first so that the shares even out; ``work``'s answers must pickle."""
+    first so that the shares even out; ``work``'s answers must pickle. An exception in ``work``
+    reaches the caller; a process that dies (the kernel's out-of-memory killer, a signal) leaves
+    its items and the rest to this process, never a build that waits forever."""
     global _work
     processes = min(cores(), len(items))
     if len(items) < least or processes < 2 or not can_fork():
         yield from map(work, items)
         return
     by_weight = sorted(range(len(items)), key=lambda i: -weight(items[i]))
-    answers: dict[int, Answer] = {}
     _work = work
+    # every process is forked at the first submit, before the pool starts its own thread
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
     try:
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            arriving = pool.imap(_call, [items[i] for i in by_weight])
-            received = 0
-            for index in range(len(items)):
-                while index not in answers:
-                    answers[by_weight[received]] = next(arriving)
-                    received += 1
-                yield answers.pop(index)
+        answers = {i: pool.submit(_call, items[i]) for i in by_weight}
+        for index, item in enumerate(items):
+            try:
+                answer = answers.pop(index).result()
+            except BrokenProcessPool:
+                answer = work(item)
+            yield answer
     finally:
+        pool.shutdown(cancel_futures=True)
         _work = None

@@ -4,6 +4,7 @@ there are cores for it, and in this process where forking is not safe."""
 from __future__ import annotations
 
 import os
+import signal
 import threading
 
 import pytest
@@ -52,4 +53,17 @@ def test_an_error_in_a_forked_process_reaches_the_caller() -> None:
 
     with pytest.raises(ValueError, match="three"):
         list(forks.in_order(work, [1, 2, 3, 4], weight=int))
+    assert forks._work is None
+
+
+def test_a_process_that_dies_leaves_its_work_to_this_one() -> None:
+    """As when the out-of-memory killer ends one: every answer still comes, none is waited for forever."""
+    parent = os.getpid()
+
+    def work(n: int) -> int:
+        if n == 3 and os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return n * 10
+
+    assert list(forks.in_order(work, [1, 2, 3, 4, 5, 6], weight=int)) == [10, 20, 30, 40, 50, 60]
     assert forks._work is None
